@@ -1,0 +1,5 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  test: { name: 'resilience', include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'], environment: 'node' },
+});
