@@ -69,38 +69,38 @@ export interface AddFailedEventInput {
   /** The failure: an `Error` (message and stack are kept), a string, or anything else (stringified). */
   readonly error: unknown;
   /** Attempts made so far; default 0. */
-  readonly retryCount?: number;
+  readonly retryCount?: number | undefined;
   /** `'failed'` (default) or `'parked'` for an event held behind an earlier failure of its stream. */
-  readonly status?: 'failed' | 'parked';
-  readonly streamId?: string | null;
-  readonly streamPosition?: number | null;
-  readonly position?: Position | null;
+  readonly status?: 'failed' | 'parked' | undefined;
+  readonly streamId?: string | null | undefined;
+  readonly streamPosition?: number | null | undefined;
+  readonly position?: Position | null | undefined;
 }
 
 /** Query of {@link DLQRepository.getFailedEvents}. */
 export interface GetFailedEventsOptions {
-  readonly projectionName?: string;
+  readonly projectionName?: string | undefined;
   /** Default `'failed'`. */
-  readonly status?: DLQStatus;
+  readonly status?: DLQStatus | undefined;
   /** Default 100. */
-  readonly limit?: number;
+  readonly limit?: number | undefined;
 }
 
 /** Query of {@link DLQRepository.listEntries}, used by redrive and tooling. */
 export interface ListDLQEntriesOptions {
-  readonly projectionName?: string;
+  readonly projectionName?: string | undefined;
   /** Default: every unresolved status (`failed`, `retrying`, `parked`). */
-  readonly statuses?: readonly DLQStatus[];
-  readonly ids?: readonly string[];
-  readonly streamId?: string;
-  readonly eventType?: string;
+  readonly statuses?: readonly DLQStatus[] | undefined;
+  readonly ids?: readonly string[] | undefined;
+  readonly streamId?: string | undefined;
+  readonly eventType?: string | undefined;
   /**
    * Keyset paging: only entries that sort after this one. Order is stream order:
    * `(streamId, streamPosition, firstFailedAt, id)`, entries without a stream last.
    */
-  readonly after?: DLQEntry;
+  readonly after?: DLQEntry | undefined;
   /** Default 100. */
-  readonly limit?: number;
+  readonly limit?: number | undefined;
 }
 
 /** Aggregate figures over unresolved entries. */

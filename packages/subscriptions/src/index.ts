@@ -1,1 +1,59 @@
-export {};
+/**
+ * `@es/subscriptions`: subscriptions that never lose an event — error handling, checkpoints,
+ * catch-up and live processing.
+ *
+ * @module
+ */
+export type {
+  CheckpointData,
+  CheckpointRepository,
+  SavePositionInput,
+} from './checkpoint-repository.js';
+export {
+  CheckpointStrategy,
+  DEFAULT_CHECKPOINT_STRATEGY,
+  isCheckpointStrategy,
+} from './checkpoint-strategy.js';
+export { comparePositions, isPosition } from './compare-positions.js';
+export type { DecideErrorActionInput } from './error-action.js';
+export { decideErrorAction, ErrorAction } from './error-action.js';
+export type { ErrorHandlingConfigOptions, RetryConfigInput } from './error-handling-config.js';
+export { ErrorHandlingConfig } from './error-handling-config.js';
+export { ErrorHandlingStrategy, isErrorHandlingStrategy } from './error-handling-strategy.js';
+export type { ErrorInfo } from './error-info.js';
+export type { ErrorStats } from './error-stats.js';
+export type {
+  EventBusConnectionErrorOptions,
+  EventStoreConnectionErrorOptions,
+  SubscriptionErrorOptions,
+  SubscriptionStateErrorOptions,
+  TransitionErrorOptions,
+} from './errors.js';
+export {
+  CheckpointNotFoundError,
+  CheckpointPositionKindError,
+  EventBusConnectionError,
+  EventStoreConnectionError,
+  isSubscriptionError,
+  SubscriptionAlreadyExistsError,
+  SubscriptionConfigError,
+  SubscriptionError,
+  SubscriptionStateError,
+  TransitionError,
+} from './errors.js';
+export type { EventSerializer } from './event-data.js';
+export { toEventData } from './event-data.js';
+export type { InMemoryCheckpointRepositoryOptions } from './in-memory-checkpoint-repository.js';
+export { InMemoryCheckpointRepository } from './in-memory-checkpoint-repository.js';
+export type {
+  ErrorCallback,
+  ErrorHandlerHealthStatus,
+  HandleErrorInput,
+  SubscriptionErrorHandlerOptions,
+  Unsubscribe,
+} from './subscription-error-handler.js';
+export { SubscriptionErrorHandler } from './subscription-error-handler.js';
+export { isSubscriptionState, SubscriptionState } from './subscription-state.js';
+export type { UnitOfWork, UnitOfWorkProvider } from './unit-of-work.js';
+
+// SubscriptionManager exports (src/manager) are added below

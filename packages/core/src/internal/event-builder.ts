@@ -1,0 +1,464 @@
+/**
+ * Builds frozen domain events from `create()` fields or from serialized data, validating the
+ * envelope and the payload. Shared by event definitions, the registry and the `with…` helpers so
+ * every path applies the same rules and throws the same {@link SerializationError}.
+ *
+ * @internal
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import type { DomainEvent } from '../domain-event.js';
+import { ENVELOPE_FIELDS } from '../domain-event.js';
+import { SerializationError } from '../errors.js';
+import type { StandardSchemaV1 } from '../standard-schema.js';
+import { CyclicValueError, deepFreezeCopy, isPlainObject, kindOf, setOwn } from './values.js';
+
+/** What the builder needs to know about an event definition. */
+export interface EventShape {
+  readonly eventType: string;
+  readonly aggregateType: string;
+  readonly eventVersion: number;
+  readonly schema: StandardSchemaV1<unknown, object> | undefined;
+}
+
+/** The envelope field names as a set, for payload-collision checks. */
+export const ENVELOPE_KEYS: ReadonlySet<string> = new Set<string>(ENVELOPE_FIELDS);
+
+const EMPTY_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  return kindOf(value);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+function isVersion(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1;
+}
+
+function fail(eventType: string | undefined, issues: string[]): never {
+  const what = eventType === undefined ? 'event' : `${eventType} event`;
+  throw new SerializationError(`Invalid ${what}: ${issues.join('; ')}`, eventType, issues);
+}
+
+function formatIssue(issue: StandardSchemaV1.Issue): string {
+  const path = issue.path;
+  if (path === undefined || path.length === 0) return `payload: ${issue.message}`;
+  let text = '';
+  for (const segment of path) {
+    const key = typeof segment === 'object' && segment !== null ? segment.key : segment;
+    text += text === '' ? String(key) : `.${String(key)}`;
+  }
+  return `${text}: ${issue.message}`;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+const noop = (): void => {};
+
+/**
+ * Runs the definition's schema (if any) over `payload` and returns the payload to store.
+ * Adds issues instead of throwing.
+ */
+function checkPayload(
+  shape: EventShape,
+  payload: Record<string, unknown>,
+  issues: string[],
+): Record<string, unknown> | undefined {
+  const schema = shape.schema;
+  if (schema === undefined) return payload;
+  let result: StandardSchemaV1.Result<object> | Promise<StandardSchemaV1.Result<object>>;
+  try {
+    result = schema['~standard'].validate(payload);
+  } catch (error) {
+    issues.push(`payload: the schema threw: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+  if (isThenable(result)) {
+    // Never leave a rejected promise unobserved.
+    result.then(noop, noop);
+    issues.push('payload: the schema validates asynchronously; only synchronous schemas are supported');
+    return undefined;
+  }
+  if (result.issues !== undefined) {
+    for (const issue of result.issues) issues.push(formatIssue(issue));
+    if (result.issues.length === 0) issues.push('payload: rejected by the schema');
+    return undefined;
+  }
+  const value: unknown = result.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    issues.push(`payload: the schema must output an object (got ${kindOf(value)})`);
+    return undefined;
+  }
+  const output = value as Record<string, unknown>;
+  for (const key of Object.keys(output)) {
+    if (ENVELOPE_KEYS.has(key)) issues.push(`${key}: a payload field may not use an envelope name`);
+  }
+  return output;
+}
+
+/** Copies the payload fields onto the event being built, deep-frozen. */
+function attachPayload(
+  event: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  eventType: string,
+): void {
+  try {
+    for (const key of Object.keys(payload)) setOwn(event, key, deepFreezeCopy(payload[key]));
+  } catch (error) {
+    if (error instanceof CyclicValueError) {
+      fail(eventType, ['payload: contains a cyclic structure']);
+    }
+    throw error;
+  }
+}
+
+function metadataOf(value: unknown, issues: string[]): Readonly<Record<string, unknown>> {
+  if (value === undefined || value === null) return EMPTY_METADATA;
+  if (!isPlainObject(value)) {
+    issues.push(`metadata: must be a plain object (got ${describe(value)})`);
+    return EMPTY_METADATA;
+  }
+  try {
+    return deepFreezeCopy(value) as Readonly<Record<string, unknown>>;
+  } catch (error) {
+    if (error instanceof CyclicValueError) {
+      issues.push('metadata: contains a cyclic structure');
+      return EMPTY_METADATA;
+    }
+    throw error;
+  }
+}
+
+function optionalId(
+  name: string,
+  value: unknown,
+  issues: string[],
+  nullIsAbsent: boolean,
+): string | undefined {
+  if (value === undefined || (nullIsAbsent && value === null)) return undefined;
+  if (isNonEmptyString(value)) return value;
+  issues.push(`${name}: must be a non-empty string (got ${describe(value)})`);
+  return undefined;
+}
+
+function finish(
+  shape: EventShape,
+  envelope: Record<string, unknown>,
+  optional: {
+    tenantId: string | undefined;
+    actorId: string | undefined;
+    causationId: string | undefined;
+    correlationId: string;
+    metadata: Readonly<Record<string, unknown>>;
+  },
+  payload: Record<string, unknown>,
+): DomainEvent {
+  if (optional.tenantId !== undefined) envelope.tenantId = optional.tenantId;
+  if (optional.actorId !== undefined) envelope.actorId = optional.actorId;
+  envelope.correlationId = optional.correlationId;
+  if (optional.causationId !== undefined) envelope.causationId = optional.causationId;
+  envelope.metadata = optional.metadata;
+  attachPayload(envelope, payload, shape.eventType);
+  return Object.freeze(envelope) as DomainEvent;
+}
+
+/**
+ * Builds a new event from `create()` fields: envelope inputs plus payload fields side by side.
+ *
+ * @throws {SerializationError} ES_SERIALIZATION listing every issue.
+ */
+export function createEvent(shape: EventShape, fields: unknown): DomainEvent {
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+    fail(shape.eventType, [`fields: must be an object (got ${describe(fields)})`]);
+  }
+  const source = fields as Record<string, unknown>;
+  const issues: string[] = [];
+  const payload: Record<string, unknown> = {};
+  let aggregateId: unknown;
+  let aggregateVersion: unknown;
+  let eventId: unknown;
+  let occurredAt: unknown;
+  let correlationId: unknown;
+  let causationId: unknown;
+  let tenantId: unknown;
+  let actorId: unknown;
+  let metadata: unknown;
+  for (const key of Object.keys(source)) {
+    const value = source[key];
+    switch (key) {
+      case 'aggregateId':
+        aggregateId = value;
+        break;
+      case 'aggregateVersion':
+        aggregateVersion = value;
+        break;
+      case 'eventId':
+        eventId = value;
+        break;
+      case 'occurredAt':
+        occurredAt = value;
+        break;
+      case 'correlationId':
+        correlationId = value;
+        break;
+      case 'causationId':
+        causationId = value;
+        break;
+      case 'tenantId':
+        tenantId = value;
+        break;
+      case 'actorId':
+        actorId = value;
+        break;
+      case 'metadata':
+        metadata = value;
+        break;
+      case 'eventType':
+      case 'aggregateType':
+      case 'eventVersion':
+        if (value !== undefined) issues.push(`${key}: is set by the event definition`);
+        break;
+      default:
+        setOwn(payload, key, value);
+    }
+  }
+
+  if (!isNonEmptyString(aggregateId)) {
+    issues.push(`aggregateId: must be a non-empty string (got ${describe(aggregateId)})`);
+  }
+  if (aggregateVersion === undefined) aggregateVersion = 1;
+  else if (!isVersion(aggregateVersion)) {
+    issues.push(`aggregateVersion: must be an integer >= 1 (got ${describe(aggregateVersion)})`);
+  }
+  if (eventId === undefined) eventId = randomUUID();
+  else if (!isNonEmptyString(eventId)) {
+    issues.push(`eventId: must be a non-empty string (got ${describe(eventId)})`);
+  }
+  let when: Date;
+  if (occurredAt === undefined) when = new Date();
+  else if (occurredAt instanceof Date && !Number.isNaN(occurredAt.getTime())) {
+    when = new Date(occurredAt.getTime());
+  } else {
+    issues.push(`occurredAt: must be a valid Date (got ${describe(occurredAt)})`);
+    when = new Date(0);
+  }
+  if (correlationId === undefined) correlationId = randomUUID();
+  else if (!isNonEmptyString(correlationId)) {
+    issues.push(`correlationId: must be a non-empty string (got ${describe(correlationId)})`);
+  }
+  const causation = optionalId('causationId', causationId, issues, false);
+  const tenant = optionalId('tenantId', tenantId, issues, false);
+  const actor = optionalId('actorId', actorId, issues, false);
+  const meta = metadataOf(metadata, issues);
+  const checked = checkPayload(shape, payload, issues);
+  if (issues.length > 0 || checked === undefined) fail(shape.eventType, issues);
+
+  return finish(
+    shape,
+    {
+      eventId,
+      eventType: shape.eventType,
+      eventVersion: shape.eventVersion,
+      occurredAt: when,
+      aggregateId,
+      aggregateType: shape.aggregateType,
+      aggregateVersion,
+    },
+    {
+      tenantId: tenant,
+      actorId: actor,
+      causationId: causation,
+      correlationId: correlationId as string,
+      metadata: meta,
+    },
+    checked,
+  );
+}
+
+/**
+ * Rebuilds an event of `shape` from serialized data: the object `serialize` produced, or
+ * `JSON.parse(JSON.stringify(event))`, or a live event. Dates are revived; the payload is
+ * validated by the schema.
+ *
+ * Required: `eventId`, `occurredAt` (ISO string or Date), `aggregateId`, `aggregateVersion`,
+ * `correlationId`. Defaulted when absent: `eventVersion` (1), `aggregateType` (the definition's),
+ * `metadata` (`{}`). `null` optional ids count as absent.
+ *
+ * @throws {SerializationError} ES_SERIALIZATION listing every issue.
+ */
+export function reviveEvent(shape: EventShape, data: Readonly<Record<string, unknown>>): DomainEvent {
+  const issues: string[] = [];
+  const payload: Record<string, unknown> = {};
+  let eventType: unknown;
+  let eventVersion: unknown;
+  let aggregateType: unknown;
+  let aggregateId: unknown;
+  let aggregateVersion: unknown;
+  let eventId: unknown;
+  let occurredAt: unknown;
+  let correlationId: unknown;
+  let causationId: unknown;
+  let tenantId: unknown;
+  let actorId: unknown;
+  let metadata: unknown;
+  for (const key of Object.keys(data)) {
+    const value = data[key];
+    switch (key) {
+      case 'eventType':
+        eventType = value;
+        break;
+      case 'eventVersion':
+        eventVersion = value;
+        break;
+      case 'aggregateType':
+        aggregateType = value;
+        break;
+      case 'aggregateId':
+        aggregateId = value;
+        break;
+      case 'aggregateVersion':
+        aggregateVersion = value;
+        break;
+      case 'eventId':
+        eventId = value;
+        break;
+      case 'occurredAt':
+        occurredAt = value;
+        break;
+      case 'correlationId':
+        correlationId = value;
+        break;
+      case 'causationId':
+        causationId = value;
+        break;
+      case 'tenantId':
+        tenantId = value;
+        break;
+      case 'actorId':
+        actorId = value;
+        break;
+      case 'metadata':
+        metadata = value;
+        break;
+      default:
+        setOwn(payload, key, value);
+    }
+  }
+
+  if (eventType !== undefined && eventType !== shape.eventType) {
+    issues.push(`eventType: must be ${JSON.stringify(shape.eventType)} (got ${describe(eventType)})`);
+  }
+  if (!isNonEmptyString(eventId)) {
+    issues.push(`eventId: must be a non-empty string (got ${describe(eventId)})`);
+  }
+  if (eventVersion === undefined || eventVersion === null) eventVersion = 1;
+  else if (!isVersion(eventVersion)) {
+    issues.push(`eventVersion: must be an integer >= 1 (got ${describe(eventVersion)})`);
+  }
+  let when: Date | undefined;
+  if (typeof occurredAt === 'string') {
+    when = new Date(occurredAt);
+    if (Number.isNaN(when.getTime())) {
+      issues.push(`occurredAt: must be an ISO date string (got ${describe(occurredAt)})`);
+    }
+  } else if (occurredAt instanceof Date && !Number.isNaN(occurredAt.getTime())) {
+    when = new Date(occurredAt.getTime());
+  } else {
+    issues.push(`occurredAt: must be an ISO date string or a valid Date (got ${describe(occurredAt)})`);
+  }
+  if (!isNonEmptyString(aggregateId)) {
+    issues.push(`aggregateId: must be a non-empty string (got ${describe(aggregateId)})`);
+  }
+  if (aggregateType === undefined || aggregateType === null) aggregateType = shape.aggregateType;
+  else if (!isNonEmptyString(aggregateType)) {
+    issues.push(`aggregateType: must be a non-empty string (got ${describe(aggregateType)})`);
+  }
+  if (!isVersion(aggregateVersion)) {
+    issues.push(`aggregateVersion: must be an integer >= 1 (got ${describe(aggregateVersion)})`);
+  }
+  if (!isNonEmptyString(correlationId)) {
+    issues.push(`correlationId: must be a non-empty string (got ${describe(correlationId)})`);
+  }
+  const causation = optionalId('causationId', causationId, issues, true);
+  const tenant = optionalId('tenantId', tenantId, issues, true);
+  const actor = optionalId('actorId', actorId, issues, true);
+  const meta = metadataOf(metadata, issues);
+  const checked = checkPayload(shape, payload, issues);
+  if (issues.length > 0 || checked === undefined) fail(shape.eventType, issues);
+
+  return finish(
+    shape,
+    {
+      eventId,
+      eventType: shape.eventType,
+      eventVersion,
+      occurredAt: when,
+      aggregateId,
+      aggregateType,
+      aggregateVersion,
+    },
+    {
+      tenantId: tenant,
+      actorId: actor,
+      causationId: causation,
+      correlationId: correlationId as string,
+      metadata: meta,
+    },
+    checked,
+  );
+}
+
+/**
+ * A frozen copy of `event` with `changes` applied (used by the `with…` helpers). Keeps the key
+ * order of the original; new keys go after the envelope's existing ones.
+ */
+export function copyEvent<E extends DomainEvent>(event: E, changes: Record<string, unknown>): E {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(event)) setOwn(copy, key, (event as Record<string, unknown>)[key]);
+  for (const key of Object.keys(changes)) setOwn(copy, key, changes[key]);
+  return Object.freeze(copy) as E;
+}
+
+/** Validates an aggregate version for the `with…` helpers. */
+export function checkVersion(eventType: string | undefined, version: unknown): number {
+  if (!isVersion(version)) {
+    fail(eventType, [`aggregateVersion: must be an integer >= 1 (got ${describe(version)})`]);
+  }
+  return version;
+}
+
+/** Validates metadata for the `with…` helpers; returns the merged, frozen metadata. */
+export function mergeMetadata(
+  eventType: string | undefined,
+  current: Readonly<Record<string, unknown>> | undefined,
+  extra: unknown,
+): Readonly<Record<string, unknown>> {
+  if (!isPlainObject(extra)) {
+    fail(eventType, [`metadata: must be a plain object (got ${describe(extra)})`]);
+  }
+  const issues: string[] = [];
+  const merged = metadataOf({ ...(current ?? {}), ...extra }, issues);
+  if (issues.length > 0) fail(eventType, issues);
+  return merged;
+}
+
+/** Validates an identifier for the `with…` helpers. */
+export function checkId(eventType: string | undefined, name: string, value: unknown): string {
+  if (!isNonEmptyString(value)) {
+    fail(eventType, [`${name}: must be a non-empty string (got ${describe(value)})`]);
+  }
+  return value;
+}

@@ -1,0 +1,513 @@
+/**
+ * {@link PostgresDLQRepository}: the dead-letter queue in PostgreSQL.
+ *
+ * @module
+ */
+import { InvalidConfigError, type Position } from '@es/core';
+import {
+  type AddFailedEventInput,
+  DAY_MS,
+  type DLQEntry,
+  type DLQRepository,
+  type DLQStats,
+  type DLQStatus,
+  type GetFailedEventsOptions,
+  type ListDLQEntriesOptions,
+  normalizeFailedEvent,
+  type ProjectionFailureCount,
+  resolveGetFailedEventsOptions,
+  resolveListEntriesOptions,
+  resolveOlderThanDays,
+} from '@es/dlq';
+import type { PostgresConnection } from './connection.js';
+import { PostgresDLQError } from './errors.js';
+import { Database } from './internal/database.js';
+import { describeDriverError, sqlStateOf } from './internal/driver-error.js';
+import type { Row } from './internal/executor.js';
+import {
+  msOf,
+  nowMs,
+  storableJson,
+  textOrNullWithoutNul,
+  textWithoutNul,
+  timestampParam,
+  toDate,
+  toDateOrNull,
+  toJsonObject,
+  toNumber,
+  toNumberOrNull,
+  toStringOrNull,
+} from './internal/values.js';
+
+/** Options of {@link PostgresDLQRepository}. */
+export interface PostgresDLQRepositoryOptions {
+  /** A postgres.js client, a connection string, a PGlite instance or a drizzle database/transaction. */
+  readonly connection: PostgresConnection;
+  /** The PostgreSQL schema (migrated with `migrate`); default `es`. */
+  readonly schema?: string;
+  /** Milliseconds since the epoch for the entries' timestamps. Default `Date.now`. */
+  readonly clock?: () => number;
+}
+
+const UNRESOLVED = `('failed', 'retrying', 'parked')`;
+const ACTIVE = `('failed', 'retrying')`;
+const INT8_MAX = 9223372036854775807n;
+const DECIMAL_ID = /^[0-9]{1,19}$/;
+
+/** Columns of an entry, in the order {@link toEntry} reads them. */
+const ENTRY_COLUMNS = `id::text AS id, event_id, projection_name, event_type, event_data, error_message,
+  error_stacktrace, retry_count, ${msOf('first_failed_at')} AS first_failed_at_ms,
+  ${msOf('last_failed_at')} AS last_failed_at_ms, status, ${msOf('resolved_at')} AS resolved_at_ms,
+  resolved_by, stream_id, stream_position, position_kind, position_number, position_string`;
+
+/** Stream order, as `compareStreamOrder` of `@es/dlq`: code point order, nulls last. */
+const STREAM_ORDER = `stream_id COLLATE "C" NULLS LAST, stream_position NULLS LAST, first_failed_at, id`;
+
+interface DLQStatements {
+  readonly add: string;
+  readonly getById: string;
+  readonly getFailed: string;
+  readonly getFailedOfProjection: string;
+  readonly markRetrying: string;
+  readonly settle: string;
+  readonly stats: string;
+  readonly projectionCounts: string;
+  readonly deleteResolved: string;
+  readonly blockedStreams: string;
+  readonly depth: string;
+  readonly table: string;
+}
+
+const statementsBySchema = new Map<string, DLQStatements>();
+
+function statementsFor(quotedSchema: string): DLQStatements {
+  let statements = statementsBySchema.get(quotedSchema);
+  if (statements !== undefined) return statements;
+  const table = `${quotedSchema}.dead_letter_queue`;
+  statements = {
+    table,
+    // Upsert on (event_id, projection_name), following statusAfterUpsert of @es/dlq: a 'failed'
+    // request always gives 'failed'; a 'parked' one keeps 'failed'/'retrying' and parks the rest.
+    add: `INSERT INTO ${table} AS d (event_id, projection_name, event_type, event_data, error_message,
+  error_stacktrace, retry_count, first_failed_at, last_failed_at, status, stream_id, stream_position,
+  position_kind, position_number, position_string)
+VALUES ($1::text, $2::text, $3::text, $4::text::jsonb, $5::text, $6::text, $7::int4,
+  ${timestampParam(8)}, ${timestampParam(8)}, $9::text, $10::text, $11::int4, $12::text, $13::float8, $14::text)
+ON CONFLICT (event_id, projection_name) DO UPDATE SET
+  retry_count = EXCLUDED.retry_count,
+  last_failed_at = EXCLUDED.last_failed_at,
+  error_message = EXCLUDED.error_message,
+  error_stacktrace = EXCLUDED.error_stacktrace,
+  status = CASE
+    WHEN EXCLUDED.status = 'failed' THEN 'failed'
+    WHEN d.status IN ${ACTIVE} THEN d.status
+    ELSE 'parked' END,
+  resolved_at = NULL,
+  resolved_by = NULL
+RETURNING id::text AS id`,
+    getById: `SELECT ${ENTRY_COLUMNS} FROM ${table} WHERE id = $1::int8`,
+    getFailed: `SELECT ${ENTRY_COLUMNS} FROM ${table} WHERE status = $1::text
+ORDER BY first_failed_at DESC, id DESC LIMIT $2::int8`,
+    getFailedOfProjection: `SELECT ${ENTRY_COLUMNS} FROM ${table}
+WHERE status = $1::text AND projection_name = $3::text
+ORDER BY first_failed_at DESC, id DESC LIMIT $2::int8`,
+    markRetrying: `UPDATE ${table} SET status = 'retrying'
+WHERE id = $1::int8 AND status IN ('failed', 'parked') RETURNING 1 AS updated`,
+    settle: `UPDATE ${table} SET status = $2::text, resolved_at = ${timestampParam(3)}, resolved_by = $4::text
+WHERE id = $1::int8 AND status IN ${UNRESOLVED} RETURNING 1 AS updated`,
+    stats: `SELECT
+  count(*) FILTER (WHERE status = 'failed')::int8::text AS failed,
+  count(*) FILTER (WHERE status = 'retrying')::int8::text AS retrying,
+  count(*) FILTER (WHERE status = 'parked')::int8::text AS parked,
+  count(DISTINCT projection_name) FILTER (WHERE status IN ${ACTIVE})::int8::text AS projections,
+  ${msOf(`min(first_failed_at) FILTER (WHERE status IN ${ACTIVE})`)} AS oldest_ms
+FROM ${table} WHERE status IN ${UNRESOLVED}`,
+    projectionCounts: `SELECT projection_name, count(*)::int8::text AS failures,
+  ${msOf('min(first_failed_at)')} AS oldest_ms, ${msOf('max(last_failed_at)')} AS most_recent_ms
+FROM ${table} WHERE status IN ${ACTIVE}
+GROUP BY projection_name
+ORDER BY count(*) DESC, projection_name COLLATE "C"`,
+    deleteResolved: `WITH deleted AS (
+  DELETE FROM ${table} WHERE status = 'resolved' AND resolved_at <= ${timestampParam(1)} RETURNING 1
+)
+SELECT count(*)::int8::text AS deleted FROM deleted`,
+    blockedStreams: `SELECT DISTINCT stream_id COLLATE "C" AS stream_id FROM ${table}
+WHERE projection_name = $1::text AND status IN ${UNRESOLVED} AND stream_id IS NOT NULL
+ORDER BY 1`,
+    depth: `SELECT count(*)::int8::text AS depth, ${msOf('min(first_failed_at)')} AS oldest_ms
+FROM ${table} WHERE projection_name = $1::text AND status IN ${UNRESOLVED}`,
+  };
+  statementsBySchema.set(quotedSchema, statements);
+  return statements;
+}
+
+/**
+ * The {@link DLQRepository} on PostgreSQL (table `<schema>.dead_letter_queue`). It follows the
+ * lifecycle of `@es/dlq` exactly (upsert on `(eventId, projectionName)`, `statusAfterUpsert`,
+ * `resolved` / `discarded` terminal for the `mark*` methods) and passes the DLQ conformance kit of
+ * `@es/dlq/testing`, like `InMemoryDLQRepository`.
+ *
+ * - Input is normalised by `normalizeFailedEvent` of `@es/dlq` (JSON-safe event data, truncated
+ *   messages and stacks). PostgreSQL cannot store NUL characters (nor lone surrogates in `jsonb`):
+ *   they are stored as U+FFFD.
+ * - Timestamps come from `clock` (default `Date.now`), in whole milliseconds.
+ * - Concurrent adds of one key leave one entry (`INSERT … ON CONFLICT DO UPDATE`).
+ * - Indexes: per status and per projection for `getFailedEvents` (newest first), a partial index
+ *   on the unresolved entries in stream order per projection for `listEntries`,
+ *   `getBlockedStreams` and `getProjectionDepth`, a partial one on failed/retrying entries for the
+ *   statistics and one on `resolved_at` of resolved entries for `deleteResolvedEvents`.
+ * - Bound to a drizzle transaction (`connection: tx`), its writes commit or roll back with it.
+ *
+ * @example
+ * ```ts
+ * const dlq = new PostgresDLQRepository({ connection: sql });
+ * const id = await dlq.addFailedEvent({ eventId, projectionName: 'task-list', eventType, eventData, error });
+ * await dlq.markResolved(id, 'ops@example.com');
+ * ```
+ */
+export class PostgresDLQRepository implements DLQRepository {
+  private readonly db: Database;
+  private readonly sql: DLQStatements;
+  private readonly clock: () => number;
+
+  /**
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG for a bad connection, schema or clock
+   */
+  constructor(options: PostgresDLQRepositoryOptions) {
+    this.db = new Database('PostgresDLQRepository', options);
+    this.sql = statementsFor(this.db.quotedSchema);
+    if (options.clock !== undefined && typeof options.clock !== 'function') {
+      throw new InvalidConfigError(
+        'PostgresDLQRepository.clock',
+        'must be a function returning milliseconds',
+        options.clock,
+      );
+    }
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** The PostgreSQL schema this repository uses. */
+  get schema(): string {
+    return this.db.schema;
+  }
+
+  /**
+   * Records a failed (or parked) event; upsert on `(eventId, projectionName)`.
+   *
+   * @returns the entry id (a decimal string)
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG for a bad key or bookkeeping field
+   * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
+   */
+  async addFailedEvent(input: AddFailedEventInput): Promise<string> {
+    const row = normalizeFailedEvent(input);
+    const position: Position | null = row.position;
+    const rows = await this.run('addFailedEvent', this.sql.add, [
+      textWithoutNul(row.eventId),
+      textWithoutNul(row.projectionName),
+      textWithoutNul(row.eventType),
+      storableJson(JSON.stringify(row.eventData)),
+      textWithoutNul(row.errorMessage),
+      textOrNullWithoutNul(row.errorStacktrace),
+      row.retryCount,
+      this.now(),
+      row.status,
+      textOrNullWithoutNul(row.streamId),
+      row.streamPosition,
+      position === null ? null : typeof position === 'number' ? 'number' : 'string',
+      typeof position === 'number' ? position : null,
+      typeof position === 'string' ? textWithoutNul(position) : null,
+    ]);
+    return String((rows[0] as Row)[0]);
+  }
+
+  /**
+   * Entries of one status (default `failed`), newest `firstFailedAt` first, ties newest id first.
+   *
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG for a bad limit, status or projection name
+   * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
+   */
+  async getFailedEvents(options?: GetFailedEventsOptions): Promise<DLQEntry[]> {
+    const { projectionName, status, limit } = resolveGetFailedEventsOptions(options);
+    if (limit === 0) return [];
+    const rows =
+      projectionName === undefined
+        ? await this.run('getFailedEvents', this.sql.getFailed, [status, limit])
+        : await this.run('getFailedEvents', this.sql.getFailedOfProjection, [
+            status,
+            limit,
+            projectionName,
+          ]);
+    return rows.map(toEntry);
+  }
+
+  /**
+   * One entry by id, or null (also for an id that is not a decimal number).
+   *
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG when `id` is not a string
+   * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
+   */
+  async getFailedEventById(id: string): Promise<DLQEntry | null> {
+    const key = entryKey('getFailedEventById.id', id);
+    if (key === null) return null;
+    const rows = await this.run('getFailedEventById', this.sql.getById, [key]);
+    const row = rows[0];
+    return row === undefined ? null : toEntry(row);
+  }
+
+  /**
+   * `failed` or `parked` → `retrying` (a claim: false when already retrying, settled or unknown).
+   *
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG when `id` is not a string
+   * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
+   */
+  async markRetrying(id: string): Promise<boolean> {
+    const key = entryKey('markRetrying.id', id);
+    if (key === null) return false;
+    const rows = await this.run('markRetrying', this.sql.markRetrying, [key]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Any unresolved status → `resolved`, with `resolvedAt = now` and `resolvedBy`.
+   *
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG when `id` or `resolvedBy` is not a string
+   * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
+   */
+  markResolved(id: string, resolvedBy: string): Promise<boolean> {
+    return this.settle('markResolved', 'resolvedBy', id, resolvedBy, 'resolved');
+  }
+
+  /**
+   * Any unresolved status → `discarded`; `resolvedAt` / `resolvedBy` record when and by whom.
+   *
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG when `id` or `discardedBy` is not a string
+   * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
+   */
+  markDiscarded(id: string, discardedBy: string): Promise<boolean> {
+    return this.settle('markDiscarded', 'discardedBy', id, discardedBy, 'discarded');
+  }
+
+  /**
+   * Figures over the unresolved entries (parked ones counted apart).
+   *
+   * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
+   */
+  async getFailureStats(): Promise<DLQStats> {
+    const row = (await this.run('getFailureStats', this.sql.stats, []))[0] as Row;
+    return {
+      totalFailed: toNumber(row[0]),
+      totalRetrying: toNumber(row[1]),
+      totalParked: toNumber(row[2]),
+      affectedProjections: toNumber(row[3]),
+      oldestFailure: toDateOrNull(row[4]),
+    };
+  }
+
+  /**
+   * Failed + retrying entries per projection, most first (ties by projection name, code point order).
+   *
+   * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
+   */
+  async getProjectionFailureCounts(): Promise<ProjectionFailureCount[]> {
+    const rows = await this.run('getProjectionFailureCounts', this.sql.projectionCounts, []);
+    return rows.map((row) => ({
+      projectionName: String(row[0]),
+      failureCount: toNumber(row[1]),
+      oldestFailure: toDateOrNull(row[2]),
+      mostRecentFailure: toDateOrNull(row[3]),
+    }));
+  }
+
+  /**
+   * Deletes `resolved` entries resolved at or before `now − olderThanDays × 24 h` (default 30;
+   * 0 deletes every resolved entry). Unresolved and discarded entries stay.
+   *
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG unless `olderThanDays` is a finite number ≥ 0
+   * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
+   */
+  async deleteResolvedEvents(olderThanDays?: number): Promise<number> {
+    const days = resolveOlderThanDays(olderThanDays);
+    const cutoff = this.now() - Math.round(days * DAY_MS);
+    const rows = await this.run('deleteResolvedEvents', this.sql.deleteResolved, [cutoff]);
+    return toNumber((rows[0] as Row)[0]);
+  }
+
+  /**
+   * Entries in stream order `(streamId, streamPosition, firstFailedAt, id)`, streams in code point
+   * order, entries without a stream (or position) last; keyset-paged with `after`.
+   *
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG for bad options
+   * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
+   */
+  async listEntries(options?: ListDLQEntriesOptions): Promise<DLQEntry[]> {
+    const o = resolveListEntriesOptions(options);
+    if (o.limit === 0 || o.statuses.length === 0) return [];
+    const params: unknown[] = [];
+    const param = (value: unknown, type: string): string => {
+      params.push(value);
+      return `$${params.length}::${type}`;
+    };
+    // Statuses are validated against the fixed DLQStatus values, so they can be inlined as
+    // literals: that lets PostgreSQL use the partial index of the unresolved entries.
+    const where: string[] = [`status IN (${o.statuses.map((status) => `'${status}'`).join(', ')})`];
+    if (o.projectionName !== undefined) {
+      where.push(`projection_name = ${param(o.projectionName, 'text')}`);
+    }
+    if (o.streamId !== undefined) where.push(`stream_id = ${param(o.streamId, 'text')}`);
+    if (o.eventType !== undefined) where.push(`event_type = ${param(o.eventType, 'text')}`);
+    if (o.ids !== undefined) {
+      const keys = o.ids.filter((id) => entryKey('listEntries.ids', id) !== null);
+      if (keys.length === 0) return [];
+      where.push(
+        `id IN (SELECT json_array_elements_text(${param(JSON.stringify(keys), 'text')}::json)::int8)`,
+      );
+    }
+    if (o.after !== undefined) where.push(keysetAfter(o.after, param));
+    const text = `SELECT ${ENTRY_COLUMNS} FROM ${this.sql.table}
+WHERE ${where.join('\n  AND ')}
+ORDER BY ${STREAM_ORDER}
+LIMIT ${param(o.limit, 'int8')}`;
+    const rows = await this.run('listEntries', text, params);
+    return rows.map(toEntry);
+  }
+
+  /**
+   * Streams of the projection with an unresolved entry, in code point order.
+   *
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG when `projectionName` is not a string
+   * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
+   */
+  async getBlockedStreams(projectionName: string): Promise<string[]> {
+    checkString('getBlockedStreams.projectionName', projectionName);
+    const rows = await this.run('getBlockedStreams', this.sql.blockedStreams, [projectionName]);
+    return rows.map((row) => String(row[0]));
+  }
+
+  /**
+   * Unresolved entries of the projection and the oldest `firstFailedAt` among them.
+   *
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG when `projectionName` is not a string
+   * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
+   */
+  async getProjectionDepth(
+    projectionName: string,
+  ): Promise<{ depth: number; oldest: Date | null }> {
+    checkString('getProjectionDepth.projectionName', projectionName);
+    const row = (await this.run('getProjectionDepth', this.sql.depth, [projectionName]))[0] as Row;
+    return { depth: toNumber(row[0]), oldest: toDateOrNull(row[1]) };
+  }
+
+  /** Ends the client when this repository created it (connection string); no-op otherwise. */
+  close(): Promise<void> {
+    return this.db.connection.close();
+  }
+
+  private async settle(
+    method: 'markResolved' | 'markDiscarded',
+    byField: string,
+    id: string,
+    by: string,
+    status: 'resolved' | 'discarded',
+  ): Promise<boolean> {
+    const key = entryKey(`${method}.id`, id);
+    if (typeof by !== 'string') {
+      throw new InvalidConfigError(`${method}.${byField}`, 'must be a string', by);
+    }
+    if (key === null) return false;
+    const rows = await this.run(method, this.sql.settle, [
+      key,
+      status,
+      this.now(),
+      textWithoutNul(by),
+    ]);
+    return rows.length > 0;
+  }
+
+  private now(): number {
+    try {
+      return nowMs(this.clock);
+    } catch (error) {
+      throw new InvalidConfigError(
+        'PostgresDLQRepository.clock',
+        'must return a finite number of milliseconds',
+        undefined,
+        { cause: error },
+      );
+    }
+  }
+
+  private async run(operation: string, text: string, params: readonly unknown[]): Promise<Row[]> {
+    try {
+      return await this.db.query(text, params);
+    } catch (error) {
+      throw new PostgresDLQError(
+        operation,
+        sqlStateOf(error),
+        `PostgresDLQRepository.${operation} failed: ${describeDriverError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+/**
+ * SQL: "comes after `after` in stream order", as one row comparison over null-free keys
+ * (`stream_id IS NULL` first, so entries without a stream come last).
+ */
+function keysetAfter(after: DLQEntry, param: (value: unknown, type: string) => string): string {
+  // compareEntryIds of @es/dlq puts decimal ids first: a non-decimal cursor id is after them all.
+  const afterId =
+    DECIMAL_ID.test(after.id) && BigInt(after.id) <= INT8_MAX ? after.id : INT8_MAX.toString();
+  const firstFailedAt = param(Math.round(after.firstFailedAt.getTime()), 'int8');
+  return `(stream_id IS NULL, coalesce(stream_id, '') COLLATE "C", stream_position IS NULL,
+    coalesce(stream_position, 0), first_failed_at, id)
+  > (${param(after.streamId === null, 'bool')}, ${param(after.streamId ?? '', 'text')},
+    ${param(after.streamPosition === null, 'bool')}, ${param(after.streamPosition ?? 0, 'int8')},
+    (TIMESTAMPTZ 'epoch' + ${firstFailedAt} * INTERVAL '1 millisecond'), ${param(afterId, 'int8')})`;
+}
+
+function checkString(field: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw new InvalidConfigError(field, 'must be a string', value);
+}
+
+/** The id as a `bigint` key, or null when no entry can have it. */
+function entryKey(field: string, id: unknown): string | null {
+  checkString(field, id);
+  if (!DECIMAL_ID.test(id) || BigInt(id) > INT8_MAX) return null;
+  return id;
+}
+
+function positionOf(kind: unknown, number: unknown, string: unknown): Position | null {
+  if (kind === 'number') return toNumber(number);
+  if (kind === 'string') return String(string);
+  return null;
+}
+
+function toEntry(row: Row): DLQEntry {
+  return Object.freeze({
+    id: String(row[0]),
+    eventId: String(row[1]),
+    projectionName: String(row[2]),
+    eventType: String(row[3]),
+    eventData: deepFreeze(toJsonObject(row[4])),
+    errorMessage: String(row[5]),
+    errorStacktrace: toStringOrNull(row[6]),
+    retryCount: toNumber(row[7]),
+    firstFailedAt: toDate(row[8]),
+    lastFailedAt: toDate(row[9]),
+    status: String(row[10]) as DLQStatus,
+    resolvedAt: toDateOrNull(row[11]),
+    resolvedBy: toStringOrNull(row[12]),
+    streamId: toStringOrNull(row[13]),
+    streamPosition: toNumberOrNull(row[14]),
+    position: positionOf(row[15], row[16], row[17]),
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,477 @@
+/**
+ * {@link PostgresEventStore}: the event store on PostgreSQL (server or PGlite).
+ *
+ * @module
+ */
+import {
+  type AppendResult,
+  assertAppendArguments,
+  type DomainEvent,
+  defaultRegistry,
+  type EventRegistry,
+  type EventStore,
+  type EventStream,
+  EventVersionError,
+  type ExpectedVersionValue,
+  type GetEventsOptions,
+  InvalidConfigError,
+  OptimisticLockError,
+  type ReadAllOptions,
+  SerializationError,
+  type SerializedEvent,
+  type StoredEvent,
+} from '@es/core';
+import type { PostgresConnection } from './connection.js';
+import { PostgresEventStoreError } from './errors.js';
+import { Database } from './internal/database.js';
+import { describeDriverError, driverErrorInfo, sqlStateOf } from './internal/driver-error.js';
+import {
+  APPEND,
+  type EventStoreStatements,
+  eventStoreStatements,
+  READ,
+} from './internal/event-store-statements.js';
+import type { Row } from './internal/executor.js';
+import { jsonHasNul, storableJson, toDate, toJsonObject, toNumber } from './internal/values.js';
+import { decodePosition, encodeTrustedPosition } from './position-codec.js';
+
+/** Options of {@link PostgresEventStore}. */
+export interface PostgresEventStoreOptions {
+  /** A postgres.js client, a connection string, a PGlite instance or a drizzle database. */
+  readonly connection: PostgresConnection;
+  /** The PostgreSQL schema (migrated with `migrate`); default `es`. */
+  readonly schema?: string;
+  /** Serializes appended events and revives read ones; default `defaultRegistry` of `@es/core`. */
+  readonly registry?: EventRegistry;
+  /**
+   * Send `NOTIFY <schema>_events` in the append's transaction (default true), so that
+   * `PostgresEventBus` listeners wake up. PostgreSQL serialises the commits of notifying
+   * transactions, which roughly halves throughput with many concurrent writers; turn it off when
+   * subscribers poll anyway.
+   */
+  readonly notify?: boolean;
+  /** Events fetched per query while iterating `readAll`; default 1000. */
+  readonly readBatchSize?: number;
+}
+
+/** The read horizon of subscribers, from {@link PostgresEventStore.getHorizonStatus}. */
+export interface HorizonStatus {
+  /** `pg_snapshot_xmin(pg_current_snapshot())`: transactions from here on are not read yet. */
+  readonly horizonTransactionId: string;
+  /** Committed events held back because an older transaction is still open somewhere. */
+  readonly heldBackEvents: number;
+  /** Age of the oldest open transaction holding a snapshot or an xid (null when none is seen). */
+  readonly oldestTransactionAgeMs: number | null;
+  /** `heldBackEvents > 0` and the oldest transaction is older than the threshold given. */
+  readonly stalled: boolean;
+}
+
+const MAX_APPEND_ATTEMPTS = 10;
+const DEFAULT_READ_BATCH_SIZE = 1000;
+const START = { transactionId: '0', globalPosition: 0 } as const;
+
+interface Cursor {
+  readonly transactionId: string;
+  readonly globalPosition: number;
+}
+
+/**
+ * The {@link EventStore} on PostgreSQL: passes the event-store conformance kit of
+ * `@es/core/testing` on a PostgreSQL server and on PGlite.
+ *
+ * - **Appends** are one statement per batch (one round trip): duplicates (already stored event
+ *   ids) are skipped, the expected version is checked, versions are stamped, rows inserted and,
+ *   by default, `NOTIFY <schema>_events` is sent in the same transaction. The unique constraint on
+ *   `(aggregate_id, aggregate_type, version)` turns races into {@link OptimisticLockError} with the
+ *   actual version.
+ * - **Gap-free reading**: `readAll` returns only events of transactions older than every
+ *   transaction still running (`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`), in
+ *   `(transaction_id, global_position)` order, and `StoredEvent.position` is that pair encoded as
+ *   an order-preserving string (see `encodePosition`). A subscriber that checkpoints `position`
+ *   never misses an event that commits late. `fromPosition` may also be a global position (number):
+ *   it is resolved to the cursor of the last event at or before it.
+ *
+ * @example
+ * ```ts
+ * import postgres from 'postgres';
+ * import { migrate, PostgresEventStore } from '@es/store-postgres';
+ *
+ * const sql = postgres(process.env.DATABASE_URL!);
+ * await migrate(sql);
+ * const store = new PostgresEventStore({ connection: sql });
+ * await store.appendEvents(taskId, 'Task', [TaskCreated.create({ aggregateId: taskId, title: 'x' })], ExpectedVersion.NO_STREAM);
+ * for await (const stored of store.readAll()) console.log(stored.position, stored.event.eventType);
+ * ```
+ */
+export class PostgresEventStore implements EventStore {
+  private readonly db: Database;
+  private readonly sql: EventStoreStatements;
+  private readonly registry: EventRegistry;
+  private readonly appendSql: string;
+  private readonly readBatchSize: number;
+
+  /**
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG for a bad connection, schema, registry or batch size
+   */
+  constructor(options: PostgresEventStoreOptions) {
+    this.db = new Database('PostgresEventStore', options);
+    this.sql = eventStoreStatements(this.db.schema);
+    const registry = options.registry ?? defaultRegistry;
+    if (typeof registry?.serialize !== 'function' || typeof registry.deserialize !== 'function') {
+      throw new InvalidConfigError(
+        'PostgresEventStore.registry',
+        'must be an EventRegistry',
+        registry,
+      );
+    }
+    this.registry = registry;
+    if (options.notify !== undefined && typeof options.notify !== 'boolean') {
+      throw new InvalidConfigError(
+        'PostgresEventStore.notify',
+        'must be a boolean',
+        options.notify,
+      );
+    }
+    this.appendSql = options.notify === false ? this.sql.append : this.sql.appendNotify;
+    const batch = options.readBatchSize ?? DEFAULT_READ_BATCH_SIZE;
+    if (!Number.isInteger(batch) || batch < 1 || batch > 100_000) {
+      throw new InvalidConfigError(
+        'PostgresEventStore.readBatchSize',
+        'must be an integer from 1 to 100000',
+        batch,
+      );
+    }
+    this.readBatchSize = batch;
+  }
+
+  /** The PostgreSQL schema this store uses. */
+  get schema(): string {
+    return this.db.schema;
+  }
+
+  /**
+   * Appends events to the stream `(aggregateId, aggregateType)` atomically, in one round trip.
+   *
+   * @throws {OptimisticLockError} ES_OPTIMISTIC_LOCK when `expectedVersion` does not hold (with the
+   *   actual version), including when a concurrent writer took the version first
+   * @throws {EventVersionError} ES_EVENT_VERSION when, under an exact expected version, the events
+   *   do not carry the versions `expectedVersion + 1…`
+   * @throws {AggregateMismatchError} ES_AGGREGATE_MISMATCH / {InvalidConfigError} ES_INVALID_CONFIG
+   *   for malformed arguments (nothing is sent to the database)
+   * @throws {SerializationError} ES_SERIALIZATION / {EventTypeNotFoundError} ES_EVENT_TYPE_NOT_FOUND
+   *   when an event cannot be serialized, or holds a NUL character PostgreSQL cannot store
+   * @throws {PostgresEventStoreError} ES_POSTGRES_EVENT_STORE when the database fails
+   */
+  async appendEvents(
+    aggregateId: string,
+    aggregateType: string,
+    events: readonly DomainEvent[],
+    expectedVersion: ExpectedVersionValue,
+  ): Promise<AppendResult> {
+    assertAppendArguments(aggregateId, aggregateType, events, expectedVersion);
+    const batch = this.serializeBatch(events);
+    for (let attempt = 1; ; attempt++) {
+      let row: Row;
+      try {
+        row = (
+          await this.db.query(this.appendSql, [batch, aggregateId, aggregateType, expectedVersion])
+        )[0] as Row;
+      } catch (error) {
+        const info = driverErrorInfo(error);
+        if (info.sqlState !== '23505' || attempt >= MAX_APPEND_ATTEMPTS) {
+          throw this.wrap('appendEvents', error);
+        }
+        // A concurrent writer committed the same version (or event id) first. Exact expected
+        // versions conflict unless that writer rolled back; ANY / STREAM_EXISTS and duplicate ids
+        // are simply re-evaluated.
+        if (info.constraint === 'events_stream_version_key' && expectedVersion >= 0) {
+          const actual = await this.streamVersion(aggregateId, aggregateType);
+          if (actual !== expectedVersion) {
+            throw new OptimisticLockError(aggregateId, expectedVersion, actual, { cause: error });
+          }
+        }
+        continue;
+      }
+      return this.appendResult(row, aggregateId, expectedVersion);
+    }
+  }
+
+  /**
+   * The events of one aggregate in version order; an unknown aggregate gives an empty stream.
+   * Without `aggregateType`, the events of every stream with that id, in global order.
+   *
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG for a negative `fromVersion` or an invalid date
+   * @throws {SerializationError} ES_SERIALIZATION / {EventTypeNotFoundError} when a stored event
+   *   does not deserialize with the registry
+   * @throws {PostgresEventStoreError} ES_POSTGRES_EVENT_STORE when the database fails
+   */
+  async getEvents(
+    aggregateId: string,
+    aggregateType?: string,
+    options: GetEventsOptions = {},
+  ): Promise<EventStream> {
+    const fromVersion = options.fromVersion ?? 0;
+    if (!Number.isInteger(fromVersion) || fromVersion < 0) {
+      throw new InvalidConfigError('getEvents.fromVersion', 'must be an integer >= 0', fromVersion);
+    }
+    const from = isoOrNull('getEvents.fromTimestamp', options.fromTimestamp);
+    const to = isoOrNull('getEvents.toTimestamp', options.toTimestamp);
+    const rows = await this.run(
+      'getEvents',
+      aggregateType === undefined ? this.sql.getEventsAnyType : this.sql.getEventsByType,
+      aggregateType === undefined
+        ? [aggregateId, fromVersion, from, to]
+        : [aggregateId, aggregateType, fromVersion, from, to],
+    );
+    const events = new Array<DomainEvent>(rows.length);
+    for (let i = 0; i < rows.length; i++) events[i] = this.revive(rows[i] as Row);
+    const last = events[events.length - 1];
+    return {
+      aggregateId,
+      aggregateType,
+      events,
+      version: last === undefined ? 0 : last.aggregateVersion,
+    };
+  }
+
+  /**
+   * Events after `fromPosition` (exclusive) in gap-free `(transaction id, global position)` order,
+   * only from transactions older than every transaction still running. `fromPosition` is `0`
+   * (default, the start), a `StoredEvent.position` of this store, or a global position (resolved
+   * to the cursor of the last event at or before it). Iterates page by page until a page comes
+   * back short.
+   *
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG (synchronously) for a bad `fromPosition`,
+   *   `limit` or `eventTypes`
+   * @throws {PostgresEventStoreError} ES_POSTGRES_EVENT_STORE (while iterating) when the database fails
+   */
+  readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    const { fromPosition = 0, limit, eventTypes } = options;
+    let start: Cursor | number;
+    if (typeof fromPosition === 'string') {
+      start = decodePosition(fromPosition, 'readAll.fromPosition');
+    } else if (
+      typeof fromPosition === 'number' &&
+      Number.isSafeInteger(fromPosition) &&
+      fromPosition >= 0
+    ) {
+      start = fromPosition === 0 ? START : fromPosition;
+    } else {
+      throw new InvalidConfigError(
+        'readAll.fromPosition',
+        'must be 0, a global position (integer >= 0) or a position cursor of this store',
+        fromPosition,
+      );
+    }
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
+      throw new InvalidConfigError('readAll.limit', 'must be an integer >= 0', limit);
+    }
+    let types: string | undefined;
+    if (eventTypes !== undefined) {
+      if (!Array.isArray(eventTypes) || eventTypes.some((t) => typeof t !== 'string')) {
+        throw new InvalidConfigError(
+          'readAll.eventTypes',
+          'must be an array of strings',
+          eventTypes,
+        );
+      }
+      types = JSON.stringify(eventTypes);
+    }
+    return { [Symbol.asyncIterator]: () => this.iterate(start, limit ?? Infinity, types) };
+  }
+
+  /**
+   * The highest assigned (committed) global position; 0 when empty.
+   *
+   * @throws {PostgresEventStoreError} ES_POSTGRES_EVENT_STORE when the database fails
+   */
+  async getGlobalPosition(): Promise<number> {
+    const rows = await this.run('getGlobalPosition', this.sql.globalPosition, []);
+    return toNumber((rows[0] as Row)[0]);
+  }
+
+  /**
+   * The current version of a stream; 0 when it has no events.
+   *
+   * @throws {PostgresEventStoreError} ES_POSTGRES_EVENT_STORE when the database fails
+   */
+  async getStreamVersion(aggregateId: string, aggregateType: string): Promise<number> {
+    return this.streamVersion(aggregateId, aggregateType);
+  }
+
+  /**
+   * Where subscribers' gap-free reads stand: the transaction horizon, how many committed events
+   * it holds back, and how old the oldest open transaction is. A long-open transaction anywhere
+   * on the server (the horizon is cluster-wide) stalls subscribers, never makes them skip; this
+   * tells them apart from an idle store.
+   *
+   * @param stallThresholdMs - `stalled` is true when events are held back by a transaction older
+   *   than this; default 10 000
+   * @throws {PostgresEventStoreError} ES_POSTGRES_EVENT_STORE when the database fails
+   */
+  async getHorizonStatus(stallThresholdMs = 10_000): Promise<HorizonStatus> {
+    const rows = await this.run('getHorizonStatus', this.sql.horizon, []);
+    const row = rows[0] as Row;
+    const held = toNumber(row[1]);
+    const oldestStart = row[2] === null || row[2] === undefined ? null : toNumber(row[2]);
+    const age = oldestStart === null ? null : Math.max(0, toNumber(row[3]) - oldestStart);
+    return {
+      horizonTransactionId: String(row[0]),
+      heldBackEvents: held,
+      oldestTransactionAgeMs: age,
+      stalled: held > 0 && age !== null && age >= stallThresholdMs,
+    };
+  }
+
+  /** Ends the client when this store created it (connection string); no-op otherwise. */
+  close(): Promise<void> {
+    return this.db.connection.close();
+  }
+
+  private async *iterate(
+    from: Cursor | number,
+    limit: number,
+    types: string | undefined,
+  ): AsyncGenerator<StoredEvent> {
+    let cursor = typeof from === 'number' ? await this.resolve(from) : from;
+    let remaining = limit;
+    while (remaining > 0) {
+      const size = Math.min(this.readBatchSize, remaining);
+      const params: unknown[] = [cursor.transactionId, cursor.globalPosition, size];
+      if (types !== undefined) params.push(types);
+      const rows = await this.run(
+        'readAll',
+        types === undefined ? this.sql.readAll : this.sql.readAllOfTypes,
+        params,
+      );
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i] as Row;
+        const stored = this.toStoredEvent(row);
+        cursor = {
+          transactionId: String(row[READ.transactionId]),
+          globalPosition: stored.globalPosition,
+        };
+        yield stored;
+      }
+      remaining -= rows.length;
+      if (rows.length < size) return;
+    }
+  }
+
+  private async resolve(globalPosition: number): Promise<Cursor> {
+    const rows = await this.run('readAll', this.sql.resolveGlobalPosition, [globalPosition]);
+    const row = rows[0];
+    return row === undefined
+      ? START
+      : { transactionId: String(row[0]), globalPosition: toNumber(row[1]) };
+  }
+
+  private async streamVersion(aggregateId: string, aggregateType: string): Promise<number> {
+    const rows = await this.run('getStreamVersion', this.sql.streamVersion, [
+      aggregateId,
+      aggregateType,
+    ]);
+    return toNumber((rows[0] as Row)[0]);
+  }
+
+  private serializeBatch(events: readonly DomainEvent[]): string {
+    const records = new Array<unknown>(events.length);
+    let seen: Set<string> | undefined;
+    let o = 0;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as DomainEvent;
+      // An id repeated within the batch is stored once (the first occurrence).
+      if (events.length > 1) {
+        seen ??= new Set();
+        if (seen.has(event.eventId)) continue;
+        seen.add(event.eventId);
+      }
+      const data: SerializedEvent = this.registry.serialize(event);
+      records[o] = {
+        o,
+        id: event.eventId,
+        t: event.eventType,
+        ev: data.eventVersion,
+        v: event.aggregateVersion,
+        at: data.occurredAt,
+        tn: data.tenantId ?? null,
+        d: data,
+      };
+      o++;
+    }
+    records.length = o;
+    const json = JSON.stringify(records);
+    if (jsonHasNul(json)) {
+      const bad = events.find((e) => jsonHasNul(JSON.stringify(this.registry.serialize(e))));
+      throw new SerializationError(
+        `Cannot store ${bad?.eventType ?? 'an event'}: it holds a NUL character (U+0000), which PostgreSQL text and jsonb cannot store`,
+        bad?.eventType,
+        ['a string (or key) contains U+0000'],
+      );
+    }
+    // Lone surrogates cannot be stored in jsonb: U+FFFD, as any UTF-8 encoding of them gives.
+    return storableJson(json);
+  }
+
+  private appendResult(row: Row, aggregateId: string, expectedVersion: number): AppendResult {
+    const verdict = row[APPEND.verdict];
+    const head = toNumber(row[APPEND.head]);
+    if (verdict === 'ok' || verdict === 'duplicate') {
+      const inserted = toNumber(row[APPEND.inserted]);
+      return {
+        success: true,
+        newVersion: head + inserted,
+        globalPosition: toNumber(inserted > 0 ? row[APPEND.lastPosition] : row[APPEND.storeHead]),
+      };
+    }
+    if (verdict === 'conflict') throw new OptimisticLockError(aggregateId, expectedVersion, head);
+    throw new EventVersionError(
+      toNumber(row[APPEND.badExpected]),
+      toNumber(row[APPEND.badCarried]),
+      String(row[APPEND.badEventId]),
+      aggregateId,
+    );
+  }
+
+  private revive(row: Row): DomainEvent {
+    return this.registry.deserialize(toJsonObject(row[READ.data]));
+  }
+
+  private toStoredEvent(row: Row): StoredEvent {
+    const globalPosition = toNumber(row[READ.globalPosition]);
+    const event = this.revive(row);
+    return {
+      event,
+      streamId: `${String(row[READ.aggregateId])}:${String(row[READ.aggregateType])}`,
+      streamPosition: toNumber(row[READ.version]),
+      globalPosition,
+      position: encodeTrustedPosition(String(row[READ.transactionId]), globalPosition),
+      storedAt: toDate(row[READ.storedAt]),
+    };
+  }
+
+  private async run(operation: string, text: string, params: readonly unknown[]): Promise<Row[]> {
+    try {
+      return await this.db.query(text, params);
+    } catch (error) {
+      throw this.wrap(operation, error);
+    }
+  }
+
+  private wrap(operation: string, error: unknown): PostgresEventStoreError {
+    return new PostgresEventStoreError(
+      operation,
+      sqlStateOf(error),
+      `PostgresEventStore.${operation} failed: ${describeDriverError(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+function isoOrNull(field: string, value: unknown): string | null {
+  if (value === undefined) return null;
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw new InvalidConfigError(field, 'must be a valid Date', value);
+  }
+  return value.toISOString();
+}

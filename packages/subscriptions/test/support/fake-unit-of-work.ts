@@ -1,0 +1,145 @@
+/**
+ * An in-memory UnitOfWorkProvider with staged writes: everything done through a unit of work
+ * (read-model writes, checkpoint saves, DLQ writes) is applied to the base repositories only when
+ * the transaction commits; a savepoint that rejects drops its own writes. Failures can be injected
+ * at named points.
+ */
+import type { Position } from '@es/core';
+import type { AddFailedEventInput, DLQRepository } from '@es/dlq';
+import { InMemoryDLQRepository } from '@es/dlq';
+import { ConnectionError } from '@es/resilience';
+import type { CheckpointRepository, SavePositionInput } from '../../src/checkpoint-repository.js';
+import { comparePositions } from '../../src/compare-positions.js';
+import { InMemoryCheckpointRepository } from '../../src/in-memory-checkpoint-repository.js';
+import type { UnitOfWork, UnitOfWorkProvider } from '../../src/unit-of-work.js';
+
+type Op =
+  | { readonly kind: 'write'; readonly key: string; readonly value: number }
+  | { readonly kind: 'checkpoint'; readonly id: string; readonly input: SavePositionInput }
+  | { readonly kind: 'dlq'; readonly input: AddFailedEventInput };
+
+/** The transaction handle handed to projections. */
+export interface FakeTransaction {
+  /** Writes a read-model row (staged until commit). */
+  write(key: string, value: number): void;
+}
+
+/** Where a failure can be injected. */
+export type FailurePoint = 'commit' | 'checkpoint' | 'dlq' | 'savepoint';
+
+export class FakeUnitOfWorkProvider implements UnitOfWorkProvider<FakeTransaction> {
+  readonly checkpoints = new InMemoryCheckpointRepository();
+  readonly dlq = new InMemoryDLQRepository();
+  /** Committed read-model rows. */
+  readonly rows = new Map<string, number>();
+  /** How many committed writes each key got (exactly-once: 1). */
+  readonly writeCounts = new Map<string, number>();
+  commits = 0;
+  rollbacks = 0;
+  /** Remaining injected failures per point. */
+  readonly failures: Record<FailurePoint, number> = {
+    commit: 0,
+    checkpoint: 0,
+    dlq: 0,
+    savepoint: 0,
+  };
+  /** When set, a commit fails (once per true answer) if this returns true for the staged ops. */
+  failCommitWhen: ((ops: readonly Op[]) => boolean) | undefined;
+  /** Called after each commit (for invariant checks). */
+  onCommit: (() => Promise<void> | void) | undefined;
+
+  async runInTransaction<T>(work: (uow: UnitOfWork<FakeTransaction>) => Promise<T>): Promise<T> {
+    const ops: Op[] = [];
+    const unit = this.unit(ops);
+    let result: T;
+    try {
+      result = await work(unit);
+      if (this.take('commit') || (this.failCommitWhen?.(ops) ?? false)) {
+        throw new ConnectionError('commit failed');
+      }
+    } catch (error) {
+      this.rollbacks++;
+      throw error;
+    }
+    for (const op of ops) {
+      if (op.kind === 'write') {
+        this.rows.set(op.key, op.value);
+        this.writeCounts.set(op.key, (this.writeCounts.get(op.key) ?? 0) + 1);
+      } else if (op.kind === 'checkpoint') {
+        if (!(await this.checkpoints.savePosition(op.id, op.input))) {
+          throw new Error('staged checkpoint went backwards at commit');
+        }
+      } else {
+        await this.dlq.addFailedEvent(op.input);
+      }
+    }
+    this.commits++;
+    await this.onCommit?.();
+    return result;
+  }
+
+  private take(point: FailurePoint): boolean {
+    if (this.failures[point] <= 0) return false;
+    this.failures[point]--;
+    return true;
+  }
+
+  private unit(ops: Op[]): UnitOfWork<FakeTransaction> {
+    const base = this.checkpoints;
+    const stagedPosition = (id: string): Position | undefined => {
+      for (let i = ops.length - 1; i >= 0; i--) {
+        const op = ops[i] as Op;
+        if (op.kind === 'checkpoint' && op.id === id) return op.input.position;
+      }
+      return undefined;
+    };
+    const checkpointRepo: CheckpointRepository = {
+      getPosition: async (id) => stagedPosition(id) ?? base.getPosition(id),
+      savePosition: async (id, input) => {
+        if (this.take('checkpoint')) throw new ConnectionError('checkpoint write failed');
+        const current = stagedPosition(id) ?? (await base.getPosition(id));
+        if (current !== null && comparePositions(input.position, current) < 0) return false;
+        ops.push({ kind: 'checkpoint', id, input });
+        return true;
+      },
+      resetCheckpoint: (id) => base.resetCheckpoint(id),
+      getCheckpoint: (id) => base.getCheckpoint(id),
+      getAllCheckpoints: () => base.getAllCheckpoints(),
+    };
+    const dlq = this.dlq;
+    let staged = 0;
+    const dlqRepo: DLQRepository = {
+      addFailedEvent: async (input) => {
+        if (this.take('dlq')) throw new ConnectionError('dlq write failed');
+        ops.push({ kind: 'dlq', input });
+        return `staged-${++staged}`;
+      },
+      getFailedEvents: (o) => dlq.getFailedEvents(o),
+      getFailedEventById: (id) => dlq.getFailedEventById(id),
+      markRetrying: (id) => dlq.markRetrying(id),
+      markResolved: (id, by) => dlq.markResolved(id, by),
+      markDiscarded: (id, by) => dlq.markDiscarded(id, by),
+      getFailureStats: () => dlq.getFailureStats(),
+      getProjectionFailureCounts: () => dlq.getProjectionFailureCounts(),
+      deleteResolvedEvents: (days) => dlq.deleteResolvedEvents(days),
+      listEntries: (o) => dlq.listEntries(o),
+      getBlockedStreams: (p) => dlq.getBlockedStreams(p),
+      getProjectionDepth: (p) => dlq.getProjectionDepth(p),
+    };
+    return {
+      transaction: { write: (key, value) => ops.push({ kind: 'write', key, value }) },
+      checkpointRepo,
+      dlqRepo,
+      savepoint: async <T>(work: () => Promise<T>): Promise<T> => {
+        if (this.take('savepoint')) throw new ConnectionError('savepoint failed');
+        const mark = ops.length;
+        try {
+          return await work();
+        } catch (error) {
+          ops.length = mark;
+          throw error;
+        }
+      },
+    };
+  }
+}

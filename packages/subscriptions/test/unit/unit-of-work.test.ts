@@ -1,0 +1,203 @@
+import { InMemoryEventStore, type StoredEvent } from '@es/core';
+import { ConnectionError, KeyError } from '@es/resilience';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorHandlingStrategy } from '../../src/error-handling-strategy.js';
+import type { SubscriptionConfig } from '../../src/manager/subscription-config.js';
+import { SubscriptionManager } from '../../src/manager/subscription-manager.js';
+import { SubscriptionState } from '../../src/subscription-state.js';
+import {
+  type FailurePoint,
+  type FakeTransaction,
+  FakeUnitOfWorkProvider,
+} from '../support/fake-unit-of-work.js';
+import { Appender, recordingProjection } from '../support/harness.js';
+
+let running: SubscriptionManager<FakeTransaction>[] = [];
+afterEach(async () => {
+  await Promise.all(running.map((manager) => manager.stop()));
+  running = [];
+});
+
+async function setup(events: number, streams: number) {
+  const store = new InMemoryEventStore();
+  await new Appender(store).spread(events, streams);
+  const uow = new FakeUnitOfWorkProvider();
+  const manager = new SubscriptionManager<FakeTransaction>({
+    eventStore: store,
+    checkpointRepo: uow.checkpoints,
+    dlqRepo: uow.dlq,
+    unitOfWork: uow,
+    pollIntervalMs: 5,
+    handlerBreaker: false,
+    infrastructureRetry: { maxRetries: 0, initialDelayMs: 1, maxDelayMs: 2, jitter: 0 },
+  });
+  running.push(manager);
+  const stored: StoredEvent[] = [];
+  for await (const event of store.readAll()) stored.push(event);
+  return { store, uow, manager, stored };
+}
+
+/** After every commit: the events up to the checkpoint have exactly one effect, the others none. */
+function checkAllOrNothing(
+  uow: FakeUnitOfWorkProvider,
+  stored: readonly StoredEvent[],
+  subscriptionId: string,
+  violations: string[],
+) {
+  uow.onCommit = async () => {
+    const checkpoint = (await uow.checkpoints.getPosition(subscriptionId)) ?? 0;
+    const inDlq = new Set(
+      (await uow.dlq.listEntries({ projectionName: subscriptionId, limit: 1_000 })).map(
+        (e) => e.eventId,
+      ),
+    );
+    for (const event of stored) {
+      const effects =
+        (uow.writeCounts.get(event.event.eventId) ?? 0) + (inDlq.has(event.event.eventId) ? 1 : 0);
+      const expected = event.globalPosition <= (checkpoint as number) ? 1 : 0;
+      if (effects !== expected) {
+        violations.push(
+          `event ${event.globalPosition}: ${effects} effect(s) with checkpoint ${checkpoint}`,
+        );
+      }
+    }
+  };
+}
+
+describe('unit of work (exactly-once effects)', () => {
+  const cases: [string, Partial<Record<FailurePoint, number>>, boolean][] = [
+    ['no failure', {}, false],
+    ['a failing commit', { commit: 2 }, false],
+    ['failing checkpoint writes', { checkpoint: 2 }, false],
+    ['a failing DLQ write', { dlq: 1 }, false],
+    ['a failing savepoint', { savepoint: 1 }, false],
+    ['a failing commit of the transaction holding the DLQ write', {}, true],
+  ];
+
+  it.each(cases)(
+    'commits handler writes, DLQ entries and the checkpoint together (%s)',
+    async (_, failures, failDlqCommit) => {
+      const { uow, manager, stored } = await setup(14, 3);
+      const violations: string[] = [];
+      checkAllOrNothing(uow, stored, 'p', violations);
+      Object.assign(uow.failures, failures);
+      if (failDlqCommit) {
+        let once = true;
+        uow.failCommitWhen = (ops) => {
+          if (once && ops.some((op) => op.kind === 'dlq')) {
+            once = false;
+            return true;
+          }
+          return false;
+        };
+      }
+      const transientOnce = new Set([stored[6]?.event.eventId]);
+      const poison = stored[4]?.event.eventId; // stream s1, version 2
+      const projection = recordingProjection('p', (event, context) => {
+        const tx = context.transaction as FakeTransaction;
+        // The write happens before the failure: the savepoint must roll it back.
+        tx.write(event.eventId, event.aggregateVersion);
+        if (event.eventId === poison) throw new KeyError('poison');
+        if (transientOnce.delete(event.eventId)) throw new ConnectionError('blip');
+      });
+      const subscription = manager.subscribe(projection, {
+        batchSize: 4,
+        errorHandling: { retry: { maxRetries: 3, initialDelayMs: 2, maxDelayMs: 2, jitter: 0 } },
+      } satisfies SubscriptionConfig);
+      await manager.start();
+      await subscription.whenIdle();
+
+      expect(violations).toEqual([]);
+      expect(subscription.state).toBe(SubscriptionState.LIVE);
+      expect(await uow.checkpoints.getPosition('p')).toBe(14);
+      // Every event that was processed was written exactly once; the poison and the events of its
+      // stream behind it are in the DLQ instead.
+      const dlqEntries = await uow.dlq.listEntries({ projectionName: 'p' });
+      expect(
+        dlqEntries.map((entry) => [entry.streamId, entry.streamPosition, entry.status]),
+      ).toEqual([
+        ['s1', 2, 'failed'],
+        ['s1', 3, 'parked'],
+        ['s1', 4, 'parked'],
+        ['s1', 5, 'parked'],
+      ]);
+      for (const event of stored) {
+        const parkedOrFailed = dlqEntries.some((entry) => entry.eventId === event.event.eventId);
+        expect(uow.writeCounts.get(event.event.eventId) ?? 0).toBe(parkedOrFailed ? 0 : 1);
+      }
+      expect(subscription.counts).toMatchObject({ processed: 10, deadLettered: 1, parked: 3 });
+      // The injected failure really happened (and was recovered from):
+      if (failures.commit || failures.checkpoint || failDlqCommit)
+        expect(uow.rollbacks).toBeGreaterThan(0);
+      if (failures.dlq) expect(subscription.errorHandler.stats.dlqFailures).toBe(1);
+      // A failing savepoint fails that handler call (a transient error): one more retry.
+      expect(subscription.counts.retries).toBe(failures.savepoint ? 2 : 1);
+    },
+  );
+
+  it('hands the transaction to the handler and runs each handler call in a savepoint', async () => {
+    const { uow, manager } = await setup(2, 1);
+    let attempts = 0;
+    const projection = recordingProjection('p', (event, context) => {
+      (context.transaction as FakeTransaction).write(`${event.eventId}:${++attempts}`, 1);
+      if (attempts === 1) throw new ConnectionError('first attempt fails');
+    });
+    const subscription = manager.subscribe(projection, {
+      errorHandling: { retry: { maxRetries: 2, initialDelayMs: 0, maxDelayMs: 0 } },
+    });
+    await manager.start();
+    await subscription.whenIdle();
+    expect([...uow.rows.keys()].map((key) => key.split(':')[1])).toEqual(['2', '3']);
+  });
+
+  it('STOP commits the work before the failing event and nothing of it', async () => {
+    const { uow, manager, stored } = await setup(6, 2);
+    const poison = stored[3]?.event.eventId;
+    const projection = recordingProjection('p', (event, context) => {
+      if (event.eventId === poison) throw new KeyError('stop here');
+      (context.transaction as FakeTransaction).write(event.eventId, 1);
+    });
+    const subscription = manager.subscribe(projection, {
+      errorHandling: { strategy: ErrorHandlingStrategy.STOP },
+    });
+    await manager.start();
+    await subscription.whenIdle();
+    expect(subscription.state).toBe(SubscriptionState.ERROR);
+    expect(await uow.checkpoints.getPosition('p')).toBe(3);
+    expect(uow.rows.size).toBe(3);
+  });
+
+  it('a refused compare-and-set rolls the transaction back and stops the subscription', async () => {
+    const { uow, manager } = await setup(4, 1);
+    await uow.checkpoints.savePosition('p', { position: 1 });
+    const projection = recordingProjection('p', async (event, context) => {
+      (context.transaction as FakeTransaction).write(event.eventId, 1);
+      if (event.aggregateVersion === 3) await uow.checkpoints.savePosition('p', { position: 10 });
+    });
+    const subscription = manager.subscribe(projection, { batchSize: 10 });
+    await manager.start();
+    await subscription.whenIdle();
+    expect(subscription.state).toBe(SubscriptionState.ERROR);
+    expect(subscription.lastError?.code).toBe('ES_SUBSCRIPTION_STATE');
+    expect(uow.rows.size).toBe(0);
+    expect(await uow.checkpoints.getPosition('p')).toBe(10);
+  });
+
+  it('redrive runs each entry in its own transaction', async () => {
+    const { uow, manager, stored } = await setup(3, 1);
+    let poisoned = true;
+    const projection = recordingProjection('p', (event, context) => {
+      if (poisoned && event.eventId === stored[0]?.event.eventId) throw new KeyError('poison');
+      (context.transaction as FakeTransaction).write(event.eventId, context.redrive ? 2 : 1);
+    });
+    const subscription = manager.subscribe(projection);
+    await manager.start();
+    await subscription.whenIdle();
+    expect(uow.rows.size).toBe(0);
+    poisoned = false;
+    const report = await subscription.redrive();
+    expect(report.succeeded).toBe(3);
+    expect([...uow.rows.values()]).toEqual([2, 2, 2]);
+    expect((await subscription.health()).dlq.blockedStreams).toBe(0);
+  });
+});
