@@ -67,7 +67,9 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): CliO
   }
   const databaseUrl = env.DATABASE_URL || undefined;
   if (backend === 'postgres' && !databaseUrl && !help) {
-    throw new UsageError('--backend postgres reads the connection string from DATABASE_URL, which is not set');
+    throw new UsageError(
+      '--backend postgres reads the connection string from DATABASE_URL, which is not set',
+    );
   }
   return { backend, part, databaseUrl, help };
 }

@@ -22,12 +22,9 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const backend = await createBackend(options.backend, { databaseUrl: options.databaseUrl });
-  try {
-    await runTutorial(backend, { part: options.part });
-  } finally {
-    await backend.close();
-  }
+  await runTutorial(() => createBackend(options.backend, { databaseUrl: options.databaseUrl }), {
+    part: options.part,
+  });
   return 0;
 }
 

@@ -4,18 +4,13 @@ import { runTutorial } from '../src/run-tutorial.js';
 
 async function run(random?: () => number) {
   const lines: string[] = [];
-  const backend = await createBackend('memory');
-  try {
-    const result = await runTutorial(backend, {
-      part: '9',
-      print: (line) => lines.push(line),
-      retryDelayMs: 1,
-      ...(random ? { random } : {}),
-    });
-    return { lines, output: lines.join('\n'), result, backend };
-  } finally {
-    await backend.close();
-  }
+  const result = await runTutorial(() => createBackend('memory'), {
+    part: '9',
+    print: (line) => lines.push(line),
+    retryDelayMs: 1,
+    ...(random ? { random } : {}),
+  });
+  return { lines, output: lines.join('\n'), result };
 }
 
 const SECTIONS = [

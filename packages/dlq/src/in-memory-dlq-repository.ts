@@ -356,7 +356,11 @@ export class InMemoryDLQRepository implements DLQRepository {
       const picked = new Set<DLQRecord>();
       for (const id of o.ids) {
         const record = this.#byId.get(id);
-        if (record !== undefined && matches(record) && (after === undefined || compareKeys(record, after) > 0)) {
+        if (
+          record !== undefined &&
+          matches(record) &&
+          (after === undefined || compareKeys(record, after) > 0)
+        ) {
           picked.add(record);
         }
       }
@@ -388,7 +392,9 @@ export class InMemoryDLQRepository implements DLQRepository {
    * @throws {InvalidConfigError} `ES_INVALID_CONFIG` when `projectionName` is not a string.
    */
   async getBlockedStreams(projectionName: string): Promise<string[]> {
-    const index = this.#unresolved.pick(checkId('getBlockedStreams.projectionName', projectionName));
+    const index = this.#unresolved.pick(
+      checkId('getBlockedStreams.projectionName', projectionName),
+    );
     return index === undefined ? [] : index.streamIds();
   }
 
@@ -397,8 +403,12 @@ export class InMemoryDLQRepository implements DLQRepository {
    *
    * @throws {InvalidConfigError} `ES_INVALID_CONFIG` when `projectionName` is not a string.
    */
-  async getProjectionDepth(projectionName: string): Promise<{ depth: number; oldest: Date | null }> {
-    const index = this.#unresolved.pick(checkId('getProjectionDepth.projectionName', projectionName));
+  async getProjectionDepth(
+    projectionName: string,
+  ): Promise<{ depth: number; oldest: Date | null }> {
+    const index = this.#unresolved.pick(
+      checkId('getProjectionDepth.projectionName', projectionName),
+    );
     const oldest = index?.oldestFirstFailedAtMs() ?? null;
     return { depth: index?.size ?? 0, oldest: oldest === null ? null : new Date(oldest) };
   }
@@ -489,7 +499,10 @@ function* mergeInOrder(sources: readonly Iterator<DLQRecord>[]): Generator<DLQRe
     for (let i = 0; i < heads.length; i++) {
       const head = heads[i] as IteratorResult<DLQRecord>;
       if (head.done) continue;
-      if (best < 0 || compareKeys(head.value, (heads[best] as IteratorYieldResult<DLQRecord>).value) < 0) {
+      if (
+        best < 0 ||
+        compareKeys(head.value, (heads[best] as IteratorYieldResult<DLQRecord>).value) < 0
+      ) {
         best = i;
       }
     }

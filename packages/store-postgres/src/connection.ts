@@ -4,10 +4,10 @@
  * @module
  */
 import { InvalidConfigError } from '@es/core';
-import postgres, { type Sql } from 'postgres';
+import postgres, { type ReservedSql, type Sql, type TransactionSql } from 'postgres';
 import {
-  DrizzleExecutor,
   type DrizzleDatabaseLike,
+  DrizzleExecutor,
   type Executor,
   PostgresJsExecutor,
 } from './internal/executor.js';
@@ -47,6 +47,10 @@ export type PostgresConnection =
   | string
   // biome-ignore lint/suspicious/noExplicitAny: any postgres.js client, whatever its custom types
   | Sql<any>
+  // biome-ignore lint/suspicious/noExplicitAny: a reserved connection of any client
+  | ReservedSql<any>
+  // biome-ignore lint/suspicious/noExplicitAny: a transaction of any client
+  | TransactionSql<any>
   | PGliteConnection
   | DrizzleConnection;
 

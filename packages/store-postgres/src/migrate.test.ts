@@ -64,7 +64,11 @@ describe('shipped migrations', () => {
 
 describe('applyMigrations', () => {
   const migrations = [
-    { tag: '0000_a', hash: 'h0', statements: ['CREATE SCHEMA "es";', 'CREATE TABLE "es"."t" (x int)'] },
+    {
+      tag: '0000_a',
+      hash: 'h0',
+      statements: ['CREATE SCHEMA "es";', 'CREATE TABLE "es"."t" (x int)'],
+    },
     { tag: '0001_b', hash: 'h1', statements: ['ALTER TABLE "es"."t" ADD y int'] },
   ];
 
@@ -73,26 +77,37 @@ describe('applyMigrations', () => {
     const result = await applyMigrations(executor, 'app', migrations);
     expect(result).toEqual({ schema: 'app', applied: ['0001_b'] });
     expect(log[0]).toBe('BEGIN');
-    expect(log[1]).toMatch(/^SELECT pg_advisory_xact_lock\(\$1::int4, hashtext\(\$2::text\)\) \[\d+,"app"\]$/);
+    expect(log[1]).toMatch(
+      /^SELECT pg_advisory_xact_lock\(\$1::int4, hashtext\(\$2::text\)\) \[\d+,"app"\]$/,
+    );
     expect(log.slice(2, 4)).toEqual([
       'CREATE SCHEMA IF NOT EXISTS "app"',
       'CREATE TABLE IF NOT EXISTS "app"."__es_migrations" (tag text PRIMARY KEY, hash text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
     ]);
     expect(log).toContain('ALTER TABLE "app"."t" ADD y int');
     expect(log).not.toContain('CREATE TABLE "app"."t" (x int)');
-    expect(log.at(-2)).toBe('INSERT INTO "app"."__es_migrations" (tag, hash) VALUES ($1::text, $2::text) ["0001_b","h1"]');
+    expect(log.at(-2)).toBe(
+      'INSERT INTO "app"."__es_migrations" (tag, hash) VALUES ($1::text, $2::text) ["0001_b","h1"]',
+    );
     expect(log.at(-1)).toBe('COMMIT');
   });
 
   it('does nothing when everything is applied', async () => {
     const { executor } = recordingExecutor(['0000_a', '0001_b']);
-    expect(await applyMigrations(executor, 'es', migrations)).toEqual({ schema: 'es', applied: [] });
+    expect(await applyMigrations(executor, 'es', migrations)).toEqual({
+      schema: 'es',
+      applied: [],
+    });
   });
 
   it('rolls back and throws MigrationError naming the migration and the SQLSTATE', async () => {
     const failure = postgresError('42P07');
-    const { executor, log } = recordingExecutor([], (text) => (text.startsWith('ALTER') ? failure : undefined));
-    const error = (await applyMigrations(executor, 'es', migrations).catch((e: unknown) => e)) as MigrationError;
+    const { executor, log } = recordingExecutor([], (text) =>
+      text.startsWith('ALTER') ? failure : undefined,
+    );
+    const error = (await applyMigrations(executor, 'es', migrations).catch(
+      (e: unknown) => e,
+    )) as MigrationError;
     expect(error).toBeInstanceOf(MigrationError);
     expect(error).toMatchObject({
       code: 'ES_POSTGRES_MIGRATION',

@@ -55,16 +55,24 @@ describe('position codec (B8)', () => {
   });
 
   it('rejects malformed cursors and out-of-range parts with ES_INVALID_CONFIG', () => {
-    for (const bad of ['', '0', '1-2', '00000000000000000001:00000000000000000002', 'x'.repeat(41)]) {
-      expect(() => decodePosition(bad)).toThrow(expect.objectContaining({ code: 'ES_INVALID_CONFIG' }));
+    for (const bad of [
+      '',
+      '0',
+      '1-2',
+      '00000000000000000001:00000000000000000002',
+      'x'.repeat(41),
+    ]) {
+      expect(() => decodePosition(bad)).toThrow(
+        expect.objectContaining({ code: 'ES_INVALID_CONFIG' }),
+      );
       expect(isPostgresPosition(bad)).toBe(false);
     }
     expect(() => decodePosition('99999999999999999999-00000000000000000001')).toThrow(
       expect.objectContaining({ code: 'ES_INVALID_CONFIG', field: 'position' }),
     );
-    expect(() => decodePosition('00000000000000000001-99999999999999999999', 'readAll.fromPosition')).toThrow(
-      expect.objectContaining({ field: 'readAll.fromPosition' }),
-    );
+    expect(() =>
+      decodePosition('00000000000000000001-99999999999999999999', 'readAll.fromPosition'),
+    ).toThrow(expect.objectContaining({ field: 'readAll.fromPosition' }));
     for (const [tx, gp] of [
       ['-1', 1],
       ['1.5', 1],

@@ -458,12 +458,16 @@ function keysetAfter(after: DLQEntry, param: (value: unknown, type: string) => s
   // compareEntryIds of @es/dlq puts decimal ids first: a non-decimal cursor id is after them all.
   const afterId =
     DECIMAL_ID.test(after.id) && BigInt(after.id) <= INT8_MAX ? after.id : INT8_MAX.toString();
+  const noStream = param(after.streamId === null, 'bool');
+  const streamId = param(after.streamId ?? '', 'text');
+  const noPosition = param(after.streamPosition === null, 'bool');
+  const streamPosition = param(after.streamPosition ?? 0, 'int8');
   const firstFailedAt = param(Math.round(after.firstFailedAt.getTime()), 'int8');
+  const id = param(afterId, 'int8');
   return `(stream_id IS NULL, coalesce(stream_id, '') COLLATE "C", stream_position IS NULL,
     coalesce(stream_position, 0), first_failed_at, id)
-  > (${param(after.streamId === null, 'bool')}, ${param(after.streamId ?? '', 'text')},
-    ${param(after.streamPosition === null, 'bool')}, ${param(after.streamPosition ?? 0, 'int8')},
-    (TIMESTAMPTZ 'epoch' + ${firstFailedAt} * INTERVAL '1 millisecond'), ${param(afterId, 'int8')})`;
+  > (${noStream}, ${streamId}, ${noPosition}, ${streamPosition},
+    (TIMESTAMPTZ 'epoch' + ${firstFailedAt} * INTERVAL '1 millisecond'), ${id})`;
 }
 
 function checkString(field: string, value: unknown): asserts value is string {

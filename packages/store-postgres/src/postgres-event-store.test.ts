@@ -23,7 +23,10 @@ function appendRow(
   return [verdict, head, inserted, last, storeHead, ...bad, 1];
 }
 
-function storeOn(handler: Parameters<typeof fakeDrizzle>[0], options: { notify?: boolean; readBatchSize?: number } = {}) {
+function storeOn(
+  handler: Parameters<typeof fakeDrizzle>[0],
+  options: { notify?: boolean; readBatchSize?: number } = {},
+) {
   const { db, calls } = fakeDrizzle(handler);
   const store = new PostgresEventStore({ connection: db, registry: testRegistry, ...options });
   return { store, calls };
@@ -48,9 +51,16 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
     const records = JSON.parse(batch as string) as Array<Record<string, unknown>>;
     // The repeated event is sent once.
     expect(records.map((r) => r.id)).toEqual([a.eventId, b.eventId]);
-    expect(records[0]).toMatchObject({ o: 0, t: 'TaskCreated', ev: 1, v: 1, at: a.occurredAt.toISOString(), tn: null });
+    expect(records[0]).toMatchObject({
+      o: 0,
+      t: 'TaskCreated',
+      ev: 1,
+      v: 1,
+      at: a.occurredAt.toISOString(),
+      tn: null,
+    });
     expect(records[0]!.d).toEqual(testRegistry.serialize(a));
-    expect(calls[0]!.text).toContain('pg_notify(\'es_events\'');
+    expect(calls[0]!.text).toContain("pg_notify('es_events'");
   });
 
   it('leaves NOTIFY out when notify is false', async () => {
@@ -70,20 +80,31 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
 
   it('turns a conflict verdict into OptimisticLockError with the actual version', async () => {
     const { store } = storeOn(() => [appendRow('conflict', 5)]);
-    const error = await store.appendEvents('t-1', 'Task', [created('t-1', 'x', 3)], 2).catch((e: unknown) => e);
+    const error = await store
+      .appendEvents('t-1', 'Task', [created('t-1', 'x', 3)], 2)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OptimisticLockError);
     expect(error).toMatchObject({ aggregateId: 't-1', expectedVersion: 2, actualVersion: 5 });
   });
 
   it('turns a version verdict into EventVersionError naming the first bad event', async () => {
     const { store } = storeOn(() => [appendRow('version', 1, 0, null, null, ['e-9', 4, 3])]);
-    const error = await store.appendEvents('t-1', 'Task', [created('t-1', 'x', 2)], 1).catch((e: unknown) => e);
+    const error = await store
+      .appendEvents('t-1', 'Task', [created('t-1', 'x', 2)], 1)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EventVersionError);
-    expect(error).toMatchObject({ expectedVersion: 3, actualVersion: 4, eventId: 'e-9', aggregateId: 't-1' });
+    expect(error).toMatchObject({
+      expectedVersion: 3,
+      actualVersion: 4,
+      eventId: 'e-9',
+      aggregateId: 't-1',
+    });
   });
 
   it('maps a lost race on the version constraint to OptimisticLockError with the re-read version', async () => {
-    const race = drizzleQueryError(postgresError('23505', { constraint_name: 'events_stream_version_key' }));
+    const race = drizzleQueryError(
+      postgresError('23505', { constraint_name: 'events_stream_version_key' }),
+    );
     const { store, calls } = storeOn((_text, _params, index) => {
       if (index === 0) throw race;
       return [[1]]; // the stream's version, read after the conflict
@@ -103,14 +124,18 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
       if (index === 1) return [[0]]; // the winner rolled back: still at the expected version
       return [appendRow('ok', 0, 1, '9')];
     });
-    expect((await exact.store.appendEvents('t-1', 'Task', [created('t-1')], 0)).globalPosition).toBe(9);
+    expect(
+      (await exact.store.appendEvents('t-1', 'Task', [created('t-1')], 0)).globalPosition,
+    ).toBe(9);
     expect(exact.calls).toHaveLength(3);
 
     const any = storeOn((_t, _p, index) => {
       if (index === 0) throw race;
       return [appendRow('ok', 1, 1, '10')];
     });
-    expect(await any.store.appendEvents('t-1', 'Task', [created('t-1')], ExpectedVersion.ANY)).toEqual({
+    expect(
+      await any.store.appendEvents('t-1', 'Task', [created('t-1')], ExpectedVersion.ANY),
+    ).toEqual({
       success: true,
       newVersion: 2,
       globalPosition: 10,
@@ -128,7 +153,9 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
     const { store, calls } = storeOn(() => {
       throw postgresError('23505', { constraint_name: 'events_event_id_key' });
     });
-    const error = await store.appendEvents('t-1', 'Task', [created('t-1')], ExpectedVersion.ANY).catch((e: unknown) => e);
+    const error = await store
+      .appendEvents('t-1', 'Task', [created('t-1')], ExpectedVersion.ANY)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PostgresEventStoreError);
     expect(calls).toHaveLength(10);
   });
@@ -142,8 +169,14 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
       .appendEvents('t-1', 'Task', [created('t-1', 'secret-value')], 0)
       .catch((e: unknown) => e)) as PostgresEventStoreError;
     expect(error).toBeInstanceOf(PostgresEventStoreError);
-    expect(error).toMatchObject({ code: 'ES_POSTGRES_EVENT_STORE', operation: 'appendEvents', sqlState: '57P01' });
-    expect(error.message).toBe('PostgresEventStore.appendEvents failed: SQLSTATE 57P01 (admin_shutdown)');
+    expect(error).toMatchObject({
+      code: 'ES_POSTGRES_EVENT_STORE',
+      operation: 'appendEvents',
+      sqlState: '57P01',
+    });
+    expect(error.message).toBe(
+      'PostgresEventStore.appendEvents failed: SQLSTATE 57P01 (admin_shutdown)',
+    );
     expect(error.message).not.toContain('secret');
     expect((error.cause as Error).cause).toBe(driver);
   });
@@ -163,7 +196,9 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
 
   it('validates arguments before any query', async () => {
     const { store, calls } = storeOn(() => []);
-    await expect(store.appendEvents('', 'Task', [], 0)).rejects.toMatchObject({ code: 'ES_INVALID_CONFIG' });
+    await expect(store.appendEvents('', 'Task', [], 0)).rejects.toMatchObject({
+      code: 'ES_INVALID_CONFIG',
+    });
     await expect(store.appendEvents('t-1', 'Task', [created('t-2')], 0)).rejects.toMatchObject({
       code: 'ES_AGGREGATE_MISMATCH',
     });
@@ -206,7 +241,9 @@ describe('PostgresEventStore.readAll (paging and cursors)', () => {
   });
 
   it('stops at limit and filters event types in SQL', async () => {
-    const { store, calls } = storeOn(() => [row(1, '10', 'a'), row(2, '10', 'b')], { readBatchSize: 100 });
+    const { store, calls } = storeOn(() => [row(1, '10', 'a'), row(2, '10', 'b')], {
+      readBatchSize: 100,
+    });
     const events = await collect(store.readAll({ limit: 2, eventTypes: ['TaskCreated'] }));
     expect(events).toHaveLength(2);
     expect(calls).toHaveLength(1);
@@ -237,7 +274,9 @@ describe('PostgresEventStore.readAll (paging and cursors)', () => {
       { limit: -1 },
       { eventTypes: [1] as unknown as string[] },
     ]) {
-      expect(() => store.readAll(options)).toThrow(expect.objectContaining({ code: 'ES_INVALID_CONFIG' }));
+      expect(() => store.readAll(options)).toThrow(
+        expect.objectContaining({ code: 'ES_INVALID_CONFIG' }),
+      );
     }
   });
 });

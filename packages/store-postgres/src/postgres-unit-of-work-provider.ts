@@ -125,8 +125,8 @@ export class PostgresUnitOfWorkProvider<C extends PostgresConnection = PostgresC
     const db = await this.connection.getDrizzle('PostgresUnitOfWorkProvider.connection');
     const schema = this.schemaName;
     const clock = this.clock;
-    return db.transaction((tx: never) => {
-      const transaction = tx as DrizzleDatabaseLike;
+    return db.transaction((tx: DrizzleDatabaseLike) => {
+      const transaction = tx;
       const repoOptions =
         clock === undefined
           ? { connection: transaction, schema }

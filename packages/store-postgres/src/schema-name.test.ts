@@ -35,7 +35,10 @@ describe('validateSchemaName', () => {
         error = e;
       }
       expect(error, String(value)).toBeInstanceOf(InvalidConfigError);
-      expect(error).toMatchObject({ code: 'ES_INVALID_CONFIG', field: 'PostgresEventStore.schema' });
+      expect(error).toMatchObject({
+        code: 'ES_INVALID_CONFIG',
+        field: 'PostgresEventStore.schema',
+      });
       expect((error as InvalidConfigError).rule).toContain('[a-z_]');
     }
   });

@@ -45,6 +45,42 @@ export type { EventSerializer } from './event-data.js';
 export { toEventData } from './event-data.js';
 export type { InMemoryCheckpointRepositoryOptions } from './in-memory-checkpoint-repository.js';
 export { InMemoryCheckpointRepository } from './in-memory-checkpoint-repository.js';
+// SubscriptionManager (src/manager)
+export type {
+  ErrorSource,
+  HealthStatus,
+  ManagerHealth,
+  SubscriptionCounts,
+  SubscriptionHealth,
+  SubscriptionLastError,
+} from './manager/health.js';
+export type { LogFields, SubscriptionLogger } from './manager/logger.js';
+export type {
+  LiveProjectionContext,
+  Projection,
+  ProjectionContext,
+  RedriveProjectionContext,
+} from './manager/projection.js';
+export type { SubscriptionRedriveOptions } from './manager/subscription.js';
+export { Subscription } from './manager/subscription.js';
+export type {
+  CircuitBreakerConfigInput,
+  StartFrom,
+  SubscriptionConfig,
+} from './manager/subscription-config.js';
+export {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+  DEFAULT_PROCESSING_TIMEOUT_MS,
+  DlqOrdering,
+  MAX_BATCH_SIZE,
+} from './manager/subscription-config.js';
+export type { SubscriptionManagerOptions } from './manager/subscription-manager.js';
+export {
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  SubscriptionManager,
+} from './manager/subscription-manager.js';
 export type {
   ErrorCallback,
   ErrorHandlerHealthStatus,
@@ -55,5 +91,3 @@ export type {
 export { SubscriptionErrorHandler } from './subscription-error-handler.js';
 export { isSubscriptionState, SubscriptionState } from './subscription-state.js';
 export type { UnitOfWork, UnitOfWorkProvider } from './unit-of-work.js';
-
-// SubscriptionManager exports (src/manager) are added below

@@ -4,7 +4,10 @@ import { conditionName, describeDriverError, driverErrorInfo, sqlStateOf } from 
 
 describe('driver errors', () => {
   it('reads SQLSTATE and identifiers of a postgres.js error', () => {
-    const error = postgresError('23505', { constraint_name: 'events_event_id_key', table_name: 'events' });
+    const error = postgresError('23505', {
+      constraint_name: 'events_event_id_key',
+      table_name: 'events',
+    });
     expect(driverErrorInfo(error)).toMatchObject({
       sqlState: '23505',
       constraint: 'events_event_id_key',

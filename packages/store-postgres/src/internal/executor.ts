@@ -42,7 +42,8 @@ export interface DrizzleDatabaseLike {
       ): { execute(placeholderValues?: Record<string, unknown>): Promise<unknown> };
     };
   };
-  transaction<T>(work: (tx: never) => Promise<T>): Promise<T>;
+  // biome-ignore lint/suspicious/noExplicitAny: drizzle's transaction types vary by driver and schema
+  transaction<T>(work: (tx: any) => Promise<T>): Promise<T>;
 }
 
 type AnySql = Sql<Record<string, unknown>> | TransactionSql<Record<string, unknown>>;
@@ -109,6 +110,6 @@ export class DrizzleExecutor implements Executor {
   }
 
   transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx: never) => work(new DrizzleExecutor(tx as DrizzleDatabaseLike)));
+    return this.db.transaction((tx: DrizzleDatabaseLike) => work(new DrizzleExecutor(tx)));
   }
 }

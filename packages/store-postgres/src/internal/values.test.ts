@@ -11,7 +11,13 @@ import {
 
 describe('storable values', () => {
   it('replaces NUL and lone surrogates in JSON keys and values by U+FFFD, nothing else', () => {
-    const value = { 'k\u0000ey': 'a\u0000b', lone: 'x\ud800y', low: '\udc00', pair: '🎉', text: '\\u0000' };
+    const value = {
+      'k\u0000ey': 'a\u0000b',
+      lone: 'x\ud800y',
+      low: '\udc00',
+      pair: '🎉',
+      text: '\\u0000',
+    };
     const json = JSON.stringify(value);
     const stored = JSON.parse(storableJson(json)) as Record<string, string>;
     expect(stored).toEqual({

@@ -19,7 +19,10 @@ describeDLQRepositoryConformance('PostgresDLQRepository on the PostgreSQL server
   const name = await schema;
   await sql.unsafe(`TRUNCATE "${name}".dead_letter_queue RESTART IDENTITY`);
   const clock = createManualClock();
-  return { repo: new PostgresDLQRepository({ connection: sql, schema: name, clock: clock.now }), clock };
+  return {
+    repo: new PostgresDLQRepository({ connection: sql, schema: name, clock: clock.now }),
+    clock,
+  };
 });
 
 describeDLQRepositoryConformance('PostgresDLQRepository on PGlite', async () => {

@@ -216,7 +216,11 @@ describe('gap-free reading', () => {
           const events = Array.from({ length: size }, () => created(stream, `w${w}-${n}`));
           try {
             await sql.begin(async (tx) => {
-              const inTx = new PostgresEventStore({ connection: tx, schema, registry: testRegistry });
+              const inTx = new PostgresEventStore({
+                connection: tx,
+                schema,
+                registry: testRegistry,
+              });
               await inTx.appendEvents(stream, 'Task', events, ExpectedVersion.ANY);
               if (pause > 0) await sleep(pause);
               if (rollback) throw new RollbackRequested();
@@ -259,7 +263,9 @@ describe('gap-free reading', () => {
       expect(String(live[i]!.position) > String(live[i - 1]!.position)).toBe(true);
       if (live[i]!.globalPosition < live[i - 1]!.globalPosition) inversions++;
     }
-    console.log(`B4: ${live.length} events, ${rolledBack.size} rolled back, ${inversions} order inversions`);
+    console.log(
+      `B4: ${live.length} events, ${rolledBack.size} rolled back, ${inversions} order inversions`,
+    );
     expect(inversions).toBeGreaterThan(0);
   });
 

@@ -56,7 +56,9 @@ describe('migrate on the PostgreSQL server', () => {
       ['events_global_position_seq', schema],
     );
     expect(sequences).toHaveLength(1);
-    const indexes = await sql.unsafe('SELECT indexname FROM pg_indexes WHERE schemaname = $1', [schema]);
+    const indexes = await sql.unsafe('SELECT indexname FROM pg_indexes WHERE schemaname = $1', [
+      schema,
+    ]);
     expect(indexes.map((r) => String(r.indexname))).toContain(
       'events_transaction_id_global_position_idx',
     );

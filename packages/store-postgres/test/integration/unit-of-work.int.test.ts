@@ -6,10 +6,10 @@
  */
 import type { PGlite } from '@electric-sql/pglite';
 import { ExpectedVersion, type StoredEvent } from '@es/core';
-import { eq, sql as dsql } from 'drizzle-orm';
+import { sql as dsql, eq } from 'drizzle-orm';
+import { integer, pgSchema, text } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePGlite } from 'drizzle-orm/pglite';
 import { drizzle } from 'drizzle-orm/postgres-js';
-import { integer, pgSchema, text } from 'drizzle-orm/pg-core';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresCheckpointRepository } from '../../src/postgres-checkpoint-repository.js';
@@ -67,7 +67,9 @@ const backends: Backend[] = [
       const schema = await freshSchema(client, 'uow');
       const db = drizzle(client);
       await db.execute(
-        dsql.raw(`CREATE TABLE "${schema}".task_list (id text PRIMARY KEY, title text NOT NULL, applied int NOT NULL)`),
+        dsql.raw(
+          `CREATE TABLE "${schema}".task_list (id text PRIMARY KEY, title text NOT NULL, applied int NOT NULL)`,
+        ),
       );
       return {
         schema,
@@ -87,7 +89,9 @@ const backends: Backend[] = [
     async setup() {
       const pglite: PGlite = await freshPGlite();
       const db = drizzlePGlite(pglite);
-      await pglite.exec('CREATE TABLE es.task_list (id text PRIMARY KEY, title text NOT NULL, applied int NOT NULL)');
+      await pglite.exec(
+        'CREATE TABLE es.task_list (id text PRIMARY KEY, title text NOT NULL, applied int NOT NULL)',
+      );
       return {
         schema: 'es',
         store: new PostgresEventStore({ connection: pglite, registry: testRegistry }),
@@ -134,7 +138,10 @@ for (const backend of backends) {
               await tx
                 .insert(tasks)
                 .values({ id: event.aggregateId, title: event.title, applied: 1 })
-                .onConflictDoUpdate({ target: tasks.id, set: { applied: dsql`${tasks.applied} + 1` } });
+                .onConflictDoUpdate({
+                  target: tasks.id,
+                  set: { applied: dsql`${tasks.applied} + 1` },
+                });
               if (event.title === 'poison') throw new Error('cannot project poison');
             });
             if (crashAt === 'after-handler') throw new Crash(crashAt);
@@ -154,10 +161,14 @@ for (const backend of backends) {
           }
         }
         const last = batch[batch.length - 1] as StoredEvent;
-        expect(await env.checkpoints.savePosition(projection, { position: last.position })).toBe(true);
+        expect(await uow.checkpointRepo.savePosition(projection, { position: last.position })).toBe(
+          true,
+        );
         if (crashAt === 'before-commit') throw new Crash(crashAt);
         if (crashAt === 'connection-lost') {
-          const [row] = (await tx.execute(dsql`SELECT pg_backend_pid() AS pid`)) as unknown as Array<{ pid: number }>;
+          const [row] = (await tx.execute(
+            dsql`SELECT pg_backend_pid() AS pid`,
+          )) as unknown as Array<{ pid: number }>;
           await env.killBackend?.(Number(row?.pid));
         }
       });
@@ -178,7 +189,12 @@ for (const backend of backends) {
       const ids = [newAggregateId('t1'), newAggregateId('t2'), newAggregateId('t3')];
       const titles = ['first', 'poison', 'third'];
       for (const [i, id] of ids.entries()) {
-        await env.store.appendEvents(id, 'Task', [created(id, titles[i])], ExpectedVersion.NO_STREAM);
+        await env.store.appendEvents(
+          id,
+          'Task',
+          [created(id, titles[i])],
+          ExpectedVersion.NO_STREAM,
+        );
       }
       const empty = await state();
       expect(empty).toEqual({ rows: [], dlq: [], checkpoint: null });
@@ -215,11 +231,17 @@ for (const backend of backends) {
         expect(await uow.savepoint(async () => 'value')).toBe('value');
       });
       const kept = await env.unitOfWork.runInTransaction(async (uow) =>
-        (uow.transaction as PostgresTransaction).select().from(tasks).where(eq(tasks.title, 'kept')),
+        (uow.transaction as PostgresTransaction)
+          .select()
+          .from(tasks)
+          .where(eq(tasks.title, 'kept')),
       );
       expect(kept.map((r) => r.id)).toContain(`${id}-kept`);
       const dropped = await env.unitOfWork.runInTransaction(async (uow) =>
-        (uow.transaction as PostgresTransaction).select().from(tasks).where(eq(tasks.id, `${id}-dropped`)),
+        (uow.transaction as PostgresTransaction)
+          .select()
+          .from(tasks)
+          .where(eq(tasks.id, `${id}-dropped`)),
       );
       expect(dropped).toEqual([]);
     });

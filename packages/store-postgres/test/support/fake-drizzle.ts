@@ -43,7 +43,7 @@ export function postgresError(code: string, fields: Record<string, unknown> = {}
   return Object.assign(new Error(`server message with the value 'secret-value' (${code})`), {
     name: 'PostgresError',
     code,
-    detail: "Key (event_id)=(secret-value) already exists.",
+    detail: 'Key (event_id)=(secret-value) already exists.',
     ...fields,
   });
 }
