@@ -8,6 +8,7 @@ export default defineConfig({
       'packages/*/vitest.config.ts',
       'packages/*/vitest.integration.config.ts',
       'apps/*/vitest.config.ts',
+      'apps/*/vitest.integration.config.ts',
       'reliability/vitest.config.ts',
       'reliability/vitest.integration.config.ts',
     ],

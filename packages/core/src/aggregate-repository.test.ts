@@ -36,13 +36,20 @@ class Task extends AggregateRoot<TaskState> {
   }
   protected apply(event: DomainEvent): void {
     if (TaskCreated.is(event)) this.state = { title: event.title, status: 'open' };
-    else if (TaskCompleted.is(event) && this.state) this.state = { ...this.state, status: 'completed' };
+    else if (TaskCompleted.is(event) && this.state)
+      this.state = { ...this.state, status: 'completed' };
   }
 }
 
-function setup(factory: ConstructorParameters<typeof AggregateRepository<Task>>[0]['aggregateFactory'] = Task) {
+function setup(
+  factory: ConstructorParameters<typeof AggregateRepository<Task>>[0]['aggregateFactory'] = Task,
+) {
   const eventStore = new InMemoryEventStore();
-  const repo = new AggregateRepository<Task>({ eventStore, aggregateFactory: factory, aggregateType: 'Task' });
+  const repo = new AggregateRepository<Task>({
+    eventStore,
+    aggregateFactory: factory,
+    aggregateType: 'Task',
+  });
   return { eventStore, repo };
 }
 
@@ -83,7 +90,11 @@ describe('AggregateRepository', () => {
     const { repo } = setup();
     const error = await rejection(repo.load('ghost'));
     expect(error).toBeInstanceOf(AggregateNotFoundError);
-    expect(error).toMatchObject({ code: 'ES_AGGREGATE_NOT_FOUND', aggregateId: 'ghost', aggregateType: 'Task' });
+    expect(error).toMatchObject({
+      code: 'ES_AGGREGATE_NOT_FOUND',
+      aggregateId: 'ghost',
+      aggregateType: 'Task',
+    });
     expect(await repo.getVersion('ghost')).toBe(0);
   });
 
@@ -135,7 +146,11 @@ describe('AggregateRepository', () => {
       readAll: (options) => inner.readAll(options),
       getGlobalPosition: () => inner.getGlobalPosition(),
     };
-    const repo = new AggregateRepository({ eventStore, aggregateFactory: Task, aggregateType: 'Task' });
+    const repo = new AggregateRepository({
+      eventStore,
+      aggregateFactory: Task,
+      aggregateType: 'Task',
+    });
     const task = repo.createNew('t-1');
     task.create('x');
     task.complete('y');
@@ -194,9 +209,18 @@ describe('AggregateRepository', () => {
 
   it.each([
     [{}, 'AggregateRepository.eventStore'],
-    [{ eventStore: new InMemoryEventStore(), aggregateType: 'Task' }, 'AggregateRepository.aggregateFactory'],
-    [{ eventStore: new InMemoryEventStore(), aggregateFactory: Task }, 'AggregateRepository.aggregateType'],
-    [{ eventStore: new InMemoryEventStore(), aggregateFactory: Task, aggregateType: '' }, 'AggregateRepository.aggregateType'],
+    [
+      { eventStore: new InMemoryEventStore(), aggregateType: 'Task' },
+      'AggregateRepository.aggregateFactory',
+    ],
+    [
+      { eventStore: new InMemoryEventStore(), aggregateFactory: Task },
+      'AggregateRepository.aggregateType',
+    ],
+    [
+      { eventStore: new InMemoryEventStore(), aggregateFactory: Task, aggregateType: '' },
+      'AggregateRepository.aggregateType',
+    ],
   ])('rejects bad options %#', (options, field) => {
     let error: unknown;
     try {

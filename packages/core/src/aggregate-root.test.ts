@@ -30,7 +30,8 @@ class Task extends AggregateRoot<TaskState> {
   applied = 0;
 
   create(title: string): void {
-    if (this.state) throw new CommandRejectedError('Task already exists', { aggregateId: this.aggregateId });
+    if (this.state)
+      throw new CommandRejectedError('Task already exists', { aggregateId: this.aggregateId });
     if (!title) throw new Error('title is required');
     this.raiseEvent(TaskCreated, { title });
   }
@@ -52,7 +53,12 @@ class Task extends AggregateRoot<TaskState> {
     if (TaskCreated.is(event)) {
       this.state = { title: event.title, status: 'open', version: this.version };
     } else if (TaskCompleted.is(event) && this.state) {
-      this.state = { ...this.state, status: 'completed', completedBy: event.completedBy, version: this.version };
+      this.state = {
+        ...this.state,
+        status: 'completed',
+        completedBy: event.completedBy,
+        version: this.version,
+      };
     } else if (TaskExploded.is(event)) {
       this.state = { title: 'half-updated', status: 'open', version: -1 };
       throw new Error('apply failed');
@@ -87,7 +93,12 @@ describe('AggregateRoot', () => {
     task.create('Write docs');
     task.complete('ann');
     expect(task.version).toBe(2);
-    expect(task.state).toEqual({ title: 'Write docs', status: 'completed', completedBy: 'ann', version: 2 });
+    expect(task.state).toEqual({
+      title: 'Write docs',
+      status: 'completed',
+      completedBy: 'ann',
+      version: 2,
+    });
     expect(task.uncommittedEvents.map((e) => [e.eventType, e.aggregateVersion])).toEqual([
       ['TaskCreated', 1],
       ['TaskCompleted', 2],
@@ -173,7 +184,9 @@ describe('AggregateRoot', () => {
 
     const disordered = new Task('t-1');
     expect(() => disordered.loadFromHistory([history[1]!, history[0]!])).toThrow(EventVersionError);
-    expect(() => new Task('t-1').loadFromHistory([history[0]!, history[0]!])).toThrow(EventVersionError);
+    expect(() => new Task('t-1').loadFromHistory([history[0]!, history[0]!])).toThrow(
+      EventVersionError,
+    );
   });
 
   it('marks committed events, all or the first n', () => {
@@ -208,7 +221,12 @@ describe('AggregateRoot', () => {
     }
     const raiser = new Raiser('r');
     const event = raiser.raise();
-    expect(event).toMatchObject({ aggregateId: 'r', aggregateVersion: 1, title: 'raised', metadata: { by: 'test' } });
+    expect(event).toMatchObject({
+      aggregateId: 'r',
+      aggregateVersion: 1,
+      title: 'raised',
+      metadata: { by: 'test' },
+    });
     expect(raiser.uncommittedEvents).toEqual([event]);
     expect(() => raiser.raiseBad()).toThrow(SerializationError);
     expect(raiser.version).toBe(1);

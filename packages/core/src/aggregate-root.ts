@@ -59,7 +59,11 @@ export abstract class AggregateRoot<TState, TEvent extends DomainEvent = DomainE
    */
   constructor(aggregateId: string) {
     if (typeof aggregateId !== 'string' || aggregateId.length === 0) {
-      throw new InvalidConfigError('AggregateRoot.aggregateId', 'must be a non-empty string', aggregateId);
+      throw new InvalidConfigError(
+        'AggregateRoot.aggregateId',
+        'must be a non-empty string',
+        aggregateId,
+      );
     }
     this.aggregateId = aggregateId;
   }
@@ -110,7 +114,12 @@ export abstract class AggregateRoot<TState, TEvent extends DomainEvent = DomainE
    */
   applyEvent(event: TEvent, isNew = true): void {
     if (event.aggregateId !== this.aggregateId) {
-      throw new AggregateMismatchError('aggregateId', this.aggregateId, event.aggregateId, event.eventId);
+      throw new AggregateMismatchError(
+        'aggregateId',
+        this.aggregateId,
+        event.aggregateId,
+        event.eventId,
+      );
     }
     const previousVersion = this.#version;
     const version = event.aggregateVersion;

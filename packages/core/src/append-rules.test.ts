@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { assertAppendArguments, assignStreamVersions, checkExpectedVersion } from './append-rules.js';
-import type { DomainEvent } from './domain-event.js';
-import {
-  EventVersionError,
-  InvalidConfigError,
-  OptimisticLockError,
-} from './errors.js';
 import { AggregateMismatchError } from './aggregate-mismatch-error.js';
+import {
+  assertAppendArguments,
+  assignStreamVersions,
+  checkExpectedVersion,
+} from './append-rules.js';
+import type { DomainEvent } from './domain-event.js';
+import { EventVersionError, InvalidConfigError, OptimisticLockError } from './errors.js';
 import { defineEvent } from './event-definition.js';
 import { ExpectedVersion } from './event-store.js';
 
@@ -40,8 +40,14 @@ describe('assertAppendArguments', () => {
     [['p', 'Pinger', [], Number.NaN], 'appendEvents.expectedVersion'],
     [['p', 'Pinger', [null], 0], 'appendEvents.events[0]'],
     [['p', 'Pinger', [{ ...ping(1), eventId: '' }], 0], 'appendEvents.events[0].eventId'],
-    [['p', 'Pinger', [ping(1), { ...ping(2), eventType: 1 }], 0], 'appendEvents.events[1].eventType'],
-    [['p', 'Pinger', [{ ...ping(1), aggregateVersion: 0 }], 0], 'appendEvents.events[0].aggregateVersion'],
+    [
+      ['p', 'Pinger', [ping(1), { ...ping(2), eventType: 1 }], 0],
+      'appendEvents.events[1].eventType',
+    ],
+    [
+      ['p', 'Pinger', [{ ...ping(1), aggregateVersion: 0 }], 0],
+      'appendEvents.events[0].aggregateVersion',
+    ],
     [['p', 'Pinger', [{ ...ping(1), occurredAt: 'now' }], 0], 'appendEvents.events[0].occurredAt'],
   ])('rejects %j naming %s', (args, field) => {
     const error = catchError(() =>
@@ -73,12 +79,16 @@ describe('checkExpectedVersion', () => {
     expect(() => checkExpectedVersion('p', ExpectedVersion.NO_STREAM, 0)).not.toThrow();
     expect(() => checkExpectedVersion('p', ExpectedVersion.STREAM_EXISTS, 1)).not.toThrow();
     expect(() => checkExpectedVersion('p', 3, 3)).not.toThrow();
-    expect(catchError(() => checkExpectedVersion('p', ExpectedVersion.NO_STREAM, 2))).toMatchObject({
-      aggregateId: 'p',
-      expectedVersion: 0,
-      actualVersion: 2,
-    });
-    expect(catchError(() => checkExpectedVersion('p', ExpectedVersion.STREAM_EXISTS, 0))).toMatchObject({
+    expect(catchError(() => checkExpectedVersion('p', ExpectedVersion.NO_STREAM, 2))).toMatchObject(
+      {
+        aggregateId: 'p',
+        expectedVersion: 0,
+        actualVersion: 2,
+      },
+    );
+    expect(
+      catchError(() => checkExpectedVersion('p', ExpectedVersion.STREAM_EXISTS, 0)),
+    ).toMatchObject({
       expectedVersion: -2,
       actualVersion: 0,
     });

@@ -41,7 +41,11 @@ export function assertAppendArguments(
   expectedVersion: number,
 ): void {
   if (!isNonEmptyString(aggregateId)) {
-    throw new InvalidConfigError('appendEvents.aggregateId', 'must be a non-empty string', aggregateId);
+    throw new InvalidConfigError(
+      'appendEvents.aggregateId',
+      'must be a non-empty string',
+      aggregateId,
+    );
   }
   if (!isNonEmptyString(aggregateType)) {
     throw new InvalidConfigError(
@@ -80,7 +84,12 @@ export function assertAppendArguments(
       );
     }
     if (event.aggregateId !== aggregateId) {
-      throw new AggregateMismatchError('aggregateId', aggregateId, event.aggregateId, event.eventId);
+      throw new AggregateMismatchError(
+        'aggregateId',
+        aggregateId,
+        event.aggregateId,
+        event.eventId,
+      );
     }
     if (event.aggregateType !== aggregateType) {
       throw new AggregateMismatchError(

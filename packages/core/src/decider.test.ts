@@ -74,9 +74,17 @@ describe('evolveAll', () => {
 describe('handleCommand', () => {
   it('decides, stamps versions, appends and returns the new state', async () => {
     const store = new InMemoryEventStore();
-    const first = await handleCommand(store, account, target, { type: 'deposit', accountId: 'acc-1', amount: 10 });
+    const first = await handleCommand(store, account, target, {
+      type: 'deposit',
+      accountId: 'acc-1',
+      amount: 10,
+    });
     expect(first).toMatchObject({ state: { balance: 10 }, version: 1, attempts: 1 });
-    const second = await handleCommand(store, account, target, { type: 'deposit', accountId: 'acc-1', amount: 5 });
+    const second = await handleCommand(store, account, target, {
+      type: 'deposit',
+      accountId: 'acc-1',
+      amount: 5,
+    });
     expect(second.version).toBe(2);
     expect(second.events[0]?.aggregateVersion).toBe(2);
     expect(second.state).toEqual({ balance: 15 });
@@ -97,14 +105,18 @@ describe('handleCommand', () => {
   it('returns the current state when no event is decided', async () => {
     const store = new InMemoryEventStore();
     await handleCommand(store, account, target, { type: 'deposit', accountId: 'acc-1', amount: 3 });
-    const result = await handleCommand(store, account, target, { type: 'noop', accountId: 'acc-1' });
+    const result = await handleCommand(store, account, target, {
+      type: 'noop',
+      accountId: 'acc-1',
+    });
     expect(result).toEqual({ state: { balance: 3 }, events: [], version: 1, attempts: 1 });
   });
 
   function racingStore(
     inner: InMemoryEventStore,
     races: number,
-    racer: (id: string) => AccountEvent = (id) => Deposited.create({ aggregateId: id, amount: 100 }),
+    racer: (id: string) => AccountEvent = (id) =>
+      Deposited.create({ aggregateId: id, amount: 100 }),
   ): EventStore {
     let remaining = races;
     return {
@@ -141,10 +153,21 @@ describe('handleCommand', () => {
 
   it('decides again on the fresh state, which may now reject the command', async () => {
     const inner = new InMemoryEventStore();
-    await inner.appendEvents('acc-1', 'Account', [Deposited.create({ aggregateId: 'acc-1', amount: 200 })], 0);
+    await inner.appendEvents(
+      'acc-1',
+      'Account',
+      [Deposited.create({ aggregateId: 'acc-1', amount: 200 })],
+      0,
+    );
     const store = racingStore(inner, 1, (id) => Withdrawn.create({ aggregateId: id, amount: 100 }));
     const error = await rejection(
-      handleCommand(store, account, target, { type: 'withdraw', accountId: 'acc-1', amount: 150 }, { retry: 3 }),
+      handleCommand(
+        store,
+        account,
+        target,
+        { type: 'withdraw', accountId: 'acc-1', amount: 150 },
+        { retry: 3 },
+      ),
     );
     expect(error).toBeInstanceOf(CommandRejectedError);
     expect((await inner.getEvents('acc-1', 'Account')).events.map((e) => e.eventType)).toEqual([
@@ -155,10 +178,21 @@ describe('handleCommand', () => {
 
   it('throws the conflict when no retry is left', async () => {
     const inner = new InMemoryEventStore();
-    await inner.appendEvents('acc-1', 'Account', [Deposited.create({ aggregateId: 'acc-1', amount: 1 })], 0);
+    await inner.appendEvents(
+      'acc-1',
+      'Account',
+      [Deposited.create({ aggregateId: 'acc-1', amount: 1 })],
+      0,
+    );
     const store = racingStore(inner, 5);
     const error = await rejection(
-      handleCommand(store, account, target, { type: 'deposit', accountId: 'acc-1', amount: 1 }, { retry: 1 }),
+      handleCommand(
+        store,
+        account,
+        target,
+        { type: 'deposit', accountId: 'acc-1', amount: 1 },
+        { retry: 1 },
+      ),
     );
     expect(error).toBeInstanceOf(OptimisticLockError);
     expect(error).toMatchObject({ expectedVersion: 2, actualVersion: 3 });
@@ -177,7 +211,13 @@ describe('handleCommand', () => {
       getGlobalPosition: () => inner.getGlobalPosition(),
     };
     const error = await rejection(
-      handleCommand(store, account, target, { type: 'deposit', accountId: 'acc-1', amount: 1 }, { retry: 3 }),
+      handleCommand(
+        store,
+        account,
+        target,
+        { type: 'deposit', accountId: 'acc-1', amount: 1 },
+        { retry: 3 },
+      ),
     );
     expect(error).toMatchObject({ message: 'disk on fire' });
     expect(appends).toBe(1);

@@ -116,12 +116,22 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
     }
     const events = decided.map((event, i) => {
       if (event.aggregateId !== aggregateId) {
-        throw new AggregateMismatchError('aggregateId', aggregateId, event.aggregateId, event.eventId);
+        throw new AggregateMismatchError(
+          'aggregateId',
+          aggregateId,
+          event.aggregateId,
+          event.eventId,
+        );
       }
       return withAggregateVersion(event, stream.version + 1 + i);
     });
     try {
-      const result = await eventStore.appendEvents(aggregateId, aggregateType, events, stream.version);
+      const result = await eventStore.appendEvents(
+        aggregateId,
+        aggregateType,
+        events,
+        stream.version,
+      );
       return {
         state: evolveAll(decider, events, state),
         events,

@@ -5,7 +5,7 @@
  */
 
 /** The envelope fields every domain event carries beside its payload. */
-export interface EventEnvelope<TType extends string = string> {
+export type EventEnvelope<TType extends string = string> = {
   /** Unique id (a UUID). */
   readonly eventId: string;
   /** The registered event type name, for example `'TaskCreated'`. */
@@ -28,7 +28,7 @@ export interface EventEnvelope<TType extends string = string> {
   readonly causationId?: string;
   /** Free-form metadata. */
   readonly metadata: Readonly<Record<string, unknown>>;
-}
+};
 
 /** The names of the envelope fields (payload fields may not use them). */
 export const ENVELOPE_FIELDS = [

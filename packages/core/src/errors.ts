@@ -70,10 +70,7 @@ export class AggregateNotFoundError extends EventSourceError {
     readonly aggregateType?: string,
     options?: ErrorOptions,
   ) {
-    super(
-      `Aggregate ${aggregateType ? `${aggregateType} ` : ''}${aggregateId} not found`,
-      options,
-    );
+    super(`Aggregate ${aggregateType ? `${aggregateType} ` : ''}${aggregateId} not found`, options);
   }
 }
 
@@ -271,8 +268,10 @@ export class ReadModelOptimisticLockError extends ReadModelError {
 }
 
 function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null)
+    return String(value);
   if (typeof value === 'bigint') return `${value}n`;
   return typeof value;
 }

@@ -137,7 +137,11 @@ describe('defineEvent', () => {
         }),
       );
       expect(error).toBeInstanceOf(SerializationError);
-      expect(error).toMatchObject({ code: 'ES_SERIALIZATION', eventType: 'TaskCompleted', issues: [issue] });
+      expect(error).toMatchObject({
+        code: 'ES_SERIALIZATION',
+        eventType: 'TaskCompleted',
+        issues: [issue],
+      });
     });
 
     it('rejects a missing or empty aggregateId and bad envelope values, listing every issue', () => {
@@ -164,9 +168,9 @@ describe('defineEvent', () => {
       expect(catchError(() => TaskCompleted.create(undefined as never))).toBeInstanceOf(
         SerializationError,
       );
-      expect(
-        catchError(() => TaskCompleted.create({ completedBy: 'x' } as never)),
-      ).toMatchObject({ issues: ['aggregateId: must be a non-empty string (got undefined)'] });
+      expect(catchError(() => TaskCompleted.create({ completedBy: 'x' } as never))).toMatchObject({
+        issues: ['aggregateId: must be a non-empty string (got undefined)'],
+      });
     });
 
     it('refuses envelope fields the definition owns', () => {
@@ -255,7 +259,9 @@ describe('defineEvent', () => {
       });
       expect(catchError(() => AsyncEvent.create({ aggregateId: 't', x: 'y' }))).toMatchObject({
         code: 'ES_SERIALIZATION',
-        issues: ['payload: the schema validates asynchronously; only synchronous schemas are supported'],
+        issues: [
+          'payload: the schema validates asynchronously; only synchronous schemas are supported',
+        ],
       });
       const zodAsync = defineEvent('ZodAsync', {
         aggregateType: 'Task',
@@ -277,7 +283,11 @@ describe('defineEvent', () => {
           },
         },
       };
-      const Throwing = defineEvent('Throwing', { aggregateType: 'T', schema: throwing, registry: null });
+      const Throwing = defineEvent('Throwing', {
+        aggregateType: 'T',
+        schema: throwing,
+        registry: null,
+      });
       expect(catchError(() => Throwing.create({ aggregateId: 't', x: 'y' }))).toMatchObject({
         issues: ['payload: the schema threw: boom'],
       });
@@ -334,7 +344,10 @@ describe('defineEvent', () => {
       const definition = defineEvent(name, { aggregateType: 'T' });
       expect(defaultRegistry.get(name)).toBe(definition);
       defaultRegistry.unregister(name);
-      const unregistered = defineEvent(`Nowhere${Math.random()}`, { aggregateType: 'T', registry: null });
+      const unregistered = defineEvent(`Nowhere${Math.random()}`, {
+        aggregateType: 'T',
+        registry: null,
+      });
       expect(defaultRegistry.has(unregistered.eventType)).toBe(false);
       expect(registry.get('TaskCreated')).toBe(TaskCreated);
     });
@@ -370,7 +383,10 @@ describe('defineEvent', () => {
 
   describe('types', () => {
     it('infers the payload from a schema, payload<T>() or type arguments', () => {
-      expectTypeOf<PayloadOf<typeof TaskCreated>>().toEqualTypeOf<{ title: string; priority: number }>();
+      expectTypeOf<PayloadOf<typeof TaskCreated>>().toEqualTypeOf<{
+        title: string;
+        priority: number;
+      }>();
       expectTypeOf<PayloadOf<typeof TaskCompleted>>().toEqualTypeOf<{ completedBy: string }>();
       const Explicit = defineEvent<'Explicit', { n: number }>('Explicit', {
         aggregateType: 'T',

@@ -92,7 +92,9 @@ export type NoEnvelopeCollision<TPayload extends object> = [
   Extract<keyof TPayload, EnvelopeKey>,
 ] extends [never]
   ? unknown
-  : { readonly 'payload fields collide with envelope fields': Extract<keyof TPayload, EnvelopeKey> };
+  : {
+      readonly 'payload fields collide with envelope fields': Extract<keyof TPayload, EnvelopeKey>;
+    };
 
 /**
  * A defined event type: the factory, the guard and the metadata the registry needs.
@@ -143,14 +145,14 @@ export type TypedEvent<TType extends string, TPayload extends object> = DomainEv
   Readonly<Record<string, unknown>>;
 
 /** The event type produced by a definition: `EventOf<typeof TaskCreated>`. */
-export type EventOf<D> = D extends EventDefinition<infer TType, infer TPayload, infer _TInput>
-  ? TypedEvent<TType, TPayload>
-  : never;
+export type EventOf<D> =
+  D extends EventDefinition<infer TType, infer TPayload, infer _TInput>
+    ? TypedEvent<TType, TPayload>
+    : never;
 
 /** The payload type of a definition: `PayloadOf<typeof TaskCreated>`. */
-export type PayloadOf<D> = D extends EventDefinition<string, infer TPayload, infer _TInput>
-  ? TPayload
-  : never;
+export type PayloadOf<D> =
+  D extends EventDefinition<string, infer TPayload, infer _TInput> ? TPayload : never;
 
 /** Any event definition. */
 export type AnyEventDefinition = EventDefinition<string, object, object>;
@@ -212,7 +214,11 @@ export function defineEvent<
     );
   }
   if (!Number.isInteger(eventVersion) || eventVersion < 1) {
-    throw new InvalidConfigError('defineEvent.eventVersion', 'must be an integer >= 1', eventVersion);
+    throw new InvalidConfigError(
+      'defineEvent.eventVersion',
+      'must be an integer >= 1',
+      eventVersion,
+    );
   }
   if (schema !== undefined && !isSchema(schema)) {
     throw new InvalidConfigError(

@@ -23,7 +23,11 @@ describe('withCausation', () => {
     const cause = Noted.create({ aggregateId: 'n', text: 'first' });
     const effect = Noted.create({ aggregateId: 'n', aggregateVersion: 2, text: 'second' });
     const linked = withCausation(effect, cause);
-    expect(linked).toEqual({ ...effect, causationId: cause.eventId, correlationId: cause.correlationId });
+    expect(linked).toEqual({
+      ...effect,
+      causationId: cause.eventId,
+      correlationId: cause.correlationId,
+    });
     expect(Object.isFrozen(linked)).toBe(true);
     expect(effect.causationId).toBeUndefined();
     expect(linked.text).toBe('second');
@@ -36,7 +40,9 @@ describe('withCausation', () => {
       eventType: 'Noted',
       issues: ['cause.eventId: must be a non-empty string (got undefined)'],
     });
-    expect(catchError(() => withCausation(effect, null as never))).toBeInstanceOf(SerializationError);
+    expect(catchError(() => withCausation(effect, null as never))).toBeInstanceOf(
+      SerializationError,
+    );
   });
 });
 

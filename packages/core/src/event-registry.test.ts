@@ -149,10 +149,17 @@ describe('EventRegistry', () => {
       const looped = { ...Anything.create({ aggregateId: 'b', value: 1 }), value: holder };
       expect(catchError(() => registry.serialize(looped))).toBeInstanceOf(SerializationError);
       const unknownType = { ...Anything.create({ aggregateId: 'b', value: 1 }), eventType: 'Nope' };
-      expect(catchError(() => registry.serialize(unknownType))).toBeInstanceOf(EventTypeNotFoundError);
-      expect(catchError(() => registry.serialize(null as never))).toBeInstanceOf(SerializationError);
+      expect(catchError(() => registry.serialize(unknownType))).toBeInstanceOf(
+        EventTypeNotFoundError,
+      );
+      expect(catchError(() => registry.serialize(null as never))).toBeInstanceOf(
+        SerializationError,
+      );
       expect(catchError(() => registry.serialize({} as never))).toBeInstanceOf(SerializationError);
-      const badDate = { ...Anything.create({ aggregateId: 'b', value: 1 }), occurredAt: new Date(Number.NaN) };
+      const badDate = {
+        ...Anything.create({ aggregateId: 'b', value: 1 }),
+        occurredAt: new Date(Number.NaN),
+      };
       expect(catchError(() => registry.serialize(badDate))).toMatchObject({
         code: 'ES_SERIALIZATION',
         issues: ['occurredAt: must be a valid Date (got Date)'],
@@ -174,7 +181,12 @@ describe('EventRegistry', () => {
         metadata: { deep: { list: [1, 'two'] } },
       });
       const serialized = registry.serialize(event);
-      for (const input of [serialized, JSON.stringify(serialized), JSON.parse(JSON.stringify(event)), event]) {
+      for (const input of [
+        serialized,
+        JSON.stringify(serialized),
+        JSON.parse(JSON.stringify(event)),
+        event,
+      ]) {
         const revived = registry.deserialize(input);
         expect(revived).toEqual(event);
         expect(revived.occurredAt).toBeInstanceOf(Date);
@@ -187,7 +199,9 @@ describe('EventRegistry', () => {
 
     it('does not share mutable state with its input', () => {
       const { registry, Anything } = setup();
-      const data = registry.serialize(Anything.create({ aggregateId: "b", value: { list: [1] } })) as unknown as {
+      const data = registry.serialize(
+        Anything.create({ aggregateId: 'b', value: { list: [1] } }),
+      ) as unknown as {
         value: { list: number[] };
       };
       const revived = registry.deserialize(data) as DomainEvent & { value: { list: number[] } };
@@ -198,7 +212,9 @@ describe('EventRegistry', () => {
 
     it('rejects malformed JSON with a SerializationError', () => {
       const { registry } = setup();
-      const error = catchError(() => registry.deserialize('{"eventType": "TaskCreated",')) as SerializationError;
+      const error = catchError(() =>
+        registry.deserialize('{"eventType": "TaskCreated",'),
+      ) as SerializationError;
       expect(error).toBeInstanceOf(SerializationError);
       expect(error.eventType).toBeUndefined();
       expect(error.issues[0]).toMatch(/^json: /);
@@ -231,7 +247,9 @@ describe('EventRegistry', () => {
 
     function base(registry: EventRegistry): Record<string, unknown> {
       const { TaskCreated } = { TaskCreated: registry.get('TaskCreated') };
-      return { ...registry.serialize(TaskCreated.create({ aggregateId: 't', title: 'x' } as never)) };
+      return {
+        ...registry.serialize(TaskCreated.create({ aggregateId: 't', title: 'x' } as never)),
+      };
     }
 
     it.each([
@@ -244,7 +262,11 @@ describe('EventRegistry', () => {
       ['aggregateVersion', undefined, 'aggregateVersion: must be an integer >= 1 (got undefined)'],
       ['occurredAt', 'yesterday', 'occurredAt: must be an ISO date string (got "yesterday")'],
       ['occurredAt', 12, 'occurredAt: must be an ISO date string or a valid Date (got 12)'],
-      ['occurredAt', undefined, 'occurredAt: must be an ISO date string or a valid Date (got undefined)'],
+      [
+        'occurredAt',
+        undefined,
+        'occurredAt: must be an ISO date string or a valid Date (got undefined)',
+      ],
       ['correlationId', undefined, 'correlationId: must be a non-empty string (got undefined)'],
       ['eventVersion', 0, 'eventVersion: must be an integer >= 1 (got 0)'],
       ['aggregateType', 5, 'aggregateType: must be a non-empty string (got 5)'],
@@ -288,7 +310,11 @@ describe('EventRegistry', () => {
 
     it('keeps the stored aggregateType and eventVersion', () => {
       const { registry } = setup();
-      const event = registry.deserialize({ ...base(registry), aggregateType: 'Renamed', eventVersion: 3 });
+      const event = registry.deserialize({
+        ...base(registry),
+        aggregateType: 'Renamed',
+        eventVersion: 3,
+      });
       expect(event).toMatchObject({ aggregateType: 'Renamed', eventVersion: 3 });
     });
 
@@ -303,10 +329,13 @@ describe('EventRegistry', () => {
       expect(Object.getPrototypeOf(event)).toBe(Object.prototype);
       expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
       const bag = registry.deserialize(
-        JSON.stringify({ ...base(registry), eventType: 'Anything', aggregateType: 'Bag', value: 1, title: undefined }).replace(
-          '"value":1',
-          '"value":1,"__proto__":{"polluted":true}',
-        ),
+        JSON.stringify({
+          ...base(registry),
+          eventType: 'Anything',
+          aggregateType: 'Bag',
+          value: 1,
+          title: undefined,
+        }).replace('"value":1', '"value":1,"__proto__":{"polluted":true}'),
       );
       expect(Object.getPrototypeOf(bag)).toBe(Object.prototype);
       expect(Object.hasOwn(bag, '__proto__')).toBe(true);
@@ -434,11 +463,15 @@ describe('EventRegistry', () => {
           expect(Object.isFrozen(event)).toBe(true);
           expect(typeof event.eventId === 'string' && event.eventId.length > 0).toBe(true);
           expect(typeof event.aggregateId === 'string' && event.aggregateId.length > 0).toBe(true);
-          expect(Number.isInteger(event.aggregateVersion) && event.aggregateVersion >= 1).toBe(true);
+          expect(Number.isInteger(event.aggregateVersion) && event.aggregateVersion >= 1).toBe(
+            true,
+          );
           expect(Number.isInteger(event.eventVersion) && event.eventVersion >= 1).toBe(true);
           expect(event.occurredAt).toBeInstanceOf(Date);
           expect(Number.isNaN(event.occurredAt.getTime())).toBe(false);
-          expect(typeof event.correlationId === 'string' && event.correlationId.length > 0).toBe(true);
+          expect(typeof event.correlationId === 'string' && event.correlationId.length > 0).toBe(
+            true,
+          );
           expect(typeof event.metadata === 'object' && event.metadata !== null).toBe(true);
           expect(Anything.is(event)).toBe(true);
         }),

@@ -192,9 +192,14 @@ export class EventRegistry {
         data = JSON.parse(value);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        throw new SerializationError(`Malformed event JSON: ${reason}`, undefined, [`json: ${reason}`], {
-          cause: error,
-        });
+        throw new SerializationError(
+          `Malformed event JSON: ${reason}`,
+          undefined,
+          [`json: ${reason}`],
+          {
+            cause: error,
+          },
+        );
       }
     }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AppendNotification } from './event-bus.js';
 import { InvalidConfigError } from './errors.js';
+import type { AppendNotification } from './event-bus.js';
 import { InMemoryEventBus } from './in-memory-event-bus.js';
 
 const note: AppendNotification = { events: [] };

@@ -90,7 +90,11 @@ export class InMemoryEventBus implements EventBus {
    */
   subscribe(listener: AppendListener): () => void {
     if (typeof listener !== 'function') {
-      throw new InvalidConfigError('InMemoryEventBus.subscribe.listener', 'must be a function', listener);
+      throw new InvalidConfigError(
+        'InMemoryEventBus.subscribe.listener',
+        'must be a function',
+        listener,
+      );
     }
     const subscription: Subscription = { listener, active: true };
     this.#subscriptions = [...this.#subscriptions, subscription];

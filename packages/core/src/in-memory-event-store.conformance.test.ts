@@ -4,7 +4,13 @@ import { describeEventStoreConformance } from './testing.js';
 
 describeEventStoreConformance('InMemoryEventStore', () => ({ store: new InMemoryEventStore() }));
 
-describeEventStoreConformance('InMemoryEventStore with registry round trip and bus', ({ registry }) => {
-  const eventBus = new InMemoryEventBus();
-  return { store: new InMemoryEventStore({ registry, eventBus }), cleanup: () => eventBus.clear() };
-});
+describeEventStoreConformance(
+  'InMemoryEventStore with registry round trip and bus',
+  ({ registry }) => {
+    const eventBus = new InMemoryEventBus();
+    return {
+      store: new InMemoryEventStore({ registry, eventBus }),
+      cleanup: () => eventBus.clear(),
+    };
+  },
+);

@@ -11,7 +11,6 @@ import type { AppendNotification, EventBus } from './event-bus.js';
 import { defineEvent, payload } from './event-definition.js';
 import { EventRegistry } from './event-registry.js';
 import type { StoredEvent } from './event-store.js';
-import { ExpectedVersion } from './event-store.js';
 import { InMemoryEventBus } from './in-memory-event-bus.js';
 import { InMemoryEventStore } from './in-memory-event-store.js';
 
@@ -64,7 +63,9 @@ describe('InMemoryEventStore', () => {
     await store.appendEvents('a', 'Cart', [event], 0);
     expect((await store.getEvents('a', 'Cart')).events[0]).toBe(event);
 
-    const foreign = { ...add('a', 2), extra: { list: [1] } } as DomainEvent & { extra: { list: number[] } };
+    const foreign = { ...add('a', 2), extra: { list: [1] } } as DomainEvent & {
+      extra: { list: number[] };
+    };
     await store.appendEvents('a', 'Cart', [foreign], 1);
     foreign.extra.list.push(2);
     const stored = (await store.getEvents('a', 'Cart')).events[1] as typeof foreign;
@@ -87,9 +88,9 @@ describe('InMemoryEventStore', () => {
       EventTypeNotFoundError,
     );
     const invalid = { ...add('a', 3), sku: '' };
-    expect(await rejection(store.appendEvents('a', 'Cart', [add('a', 2), invalid], 1))).toBeInstanceOf(
-      SerializationError,
-    );
+    expect(
+      await rejection(store.appendEvents('a', 'Cart', [add('a', 2), invalid], 1)),
+    ).toBeInstanceOf(SerializationError);
     expect(await store.getEventCount()).toBe(1);
   });
 
@@ -140,7 +141,9 @@ describe('InMemoryEventStore', () => {
         throw new Error('reporter down');
       },
     });
-    await expect(silent.appendEvents('a', 'Cart', [add('a', 1)], 0)).resolves.toMatchObject({ newVersion: 1 });
+    await expect(silent.appendEvents('a', 'Cart', [add('a', 1)], 0)).resolves.toMatchObject({
+      newVersion: 1,
+    });
   });
 
   it('stamps storedAt from the injected clock', async () => {
@@ -160,7 +163,9 @@ describe('InMemoryEventStore', () => {
       if (seen.length === 1) await store.appendEvents('a', 'Cart', [add('a', 3)], 2);
     }
     expect(seen).toEqual([1, 2]);
-    expect((await collect(store.readAll({ fromPosition: 2 }))).map((s) => s.globalPosition)).toEqual([3]);
+    expect(
+      (await collect(store.readAll({ fromPosition: 2 }))).map((s) => s.globalPosition),
+    ).toEqual([3]);
   });
 
   it('treats an empty eventTypes list as "no type"', async () => {
@@ -219,9 +224,11 @@ describe('InMemoryEventStore', () => {
     const stream = await store.getEvents('x');
     expect(stream.events.map((e) => e.aggregateType)).toEqual(['Cart', 'Other', 'Cart']);
     expect(stream.aggregateType).toBeUndefined();
-    expect((await store.getEvents('x', undefined, { fromVersion: 1 })).events.map((e) => e.aggregateType)).toEqual([
-      'Cart',
-    ]);
+    expect(
+      (await store.getEvents('x', undefined, { fromVersion: 1 })).events.map(
+        (e) => e.aggregateType,
+      ),
+    ).toEqual(['Cart']);
   });
 
   it('offers stream versions, event lookup and clear', async () => {

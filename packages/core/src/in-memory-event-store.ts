@@ -3,7 +3,11 @@
  *
  * @module
  */
-import { assertAppendArguments, assignStreamVersions, checkExpectedVersion } from './append-rules.js';
+import {
+  assertAppendArguments,
+  assignStreamVersions,
+  checkExpectedVersion,
+} from './append-rules.js';
 import type { DomainEvent } from './domain-event.js';
 import { InvalidConfigError } from './errors.js';
 import type { EventBus } from './event-bus.js';
@@ -332,7 +336,11 @@ export class InMemoryEventStore implements EventStore {
     let types: ReadonlySet<string> | undefined;
     if (eventTypes !== undefined) {
       if (!Array.isArray(eventTypes) || eventTypes.some((t) => typeof t !== 'string')) {
-        throw new InvalidConfigError('readAll.eventTypes', 'must be an array of strings', eventTypes);
+        throw new InvalidConfigError(
+          'readAll.eventTypes',
+          'must be an array of strings',
+          eventTypes,
+        );
       }
       types = new Set(eventTypes);
     }
@@ -374,17 +382,19 @@ export class InMemoryEventStore implements EventStore {
 
   #withoutStoredIds(events: readonly DomainEvent[]): readonly DomainEvent[] {
     const ids = this.#ids;
-    if (events.length === 1) return ids.has((events[0] as DomainEvent).eventId) ? EMPTY_EVENTS : events;
-    let seen: Set<string> | undefined;
+    if (events.length === 1) {
+      return ids.has((events[0] as DomainEvent).eventId) ? EMPTY_EVENTS : events;
+    }
+    const seen = new Set<string>();
     let result: DomainEvent[] | undefined;
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as DomainEvent;
       const id = event.eventId;
-      if (ids.has(id) || seen?.has(id) === true) {
+      if (ids.has(id) || seen.has(id)) {
         result ??= events.slice(0, i);
         continue;
       }
-      (seen ??= new Set()).add(id);
+      seen.add(id);
       result?.push(event);
     }
     return result ?? events;

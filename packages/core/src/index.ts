@@ -8,7 +8,11 @@ export type {
 export { AggregateRepository } from './aggregate-repository.js';
 export type { RaiseEventFields } from './aggregate-root.js';
 export { AggregateRoot } from './aggregate-root.js';
-export { assertAppendArguments, assignStreamVersions, checkExpectedVersion } from './append-rules.js';
+export {
+  assertAppendArguments,
+  assignStreamVersions,
+  checkExpectedVersion,
+} from './append-rules.js';
 export type { CommandRejectedErrorOptions } from './command-rejected-error.js';
 export { CommandRejectedError } from './command-rejected-error.js';
 export type {

@@ -103,3 +103,17 @@ export class MigrationError extends EventSourceError implements PostgresErrorDet
     super(message, options);
   }
 }
+
+/** `createTestDatabase` (of `@es/store-postgres/testing`) could not create its database. */
+export class TestDatabaseError extends EventSourceError implements PostgresErrorDetails {
+  override readonly name = 'TestDatabaseError';
+  readonly code = 'ES_POSTGRES_TEST_DATABASE';
+  readonly operation = 'createTestDatabase';
+  constructor(
+    readonly sqlState: string | undefined,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

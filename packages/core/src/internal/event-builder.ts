@@ -30,7 +30,8 @@ function describe(value: unknown): string {
   if (typeof value === 'string') {
     return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
   }
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null)
+    return String(value);
   return kindOf(value);
 }
 
@@ -83,13 +84,17 @@ function checkPayload(
   try {
     result = schema['~standard'].validate(payload);
   } catch (error) {
-    issues.push(`payload: the schema threw: ${error instanceof Error ? error.message : String(error)}`);
+    issues.push(
+      `payload: the schema threw: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return undefined;
   }
   if (isThenable(result)) {
     // Never leave a rejected promise unobserved.
     result.then(noop, noop);
-    issues.push('payload: the schema validates asynchronously; only synchronous schemas are supported');
+    issues.push(
+      'payload: the schema validates asynchronously; only synchronous schemas are supported',
+    );
     return undefined;
   }
   if (result.issues !== undefined) {
@@ -299,7 +304,10 @@ export function createEvent(shape: EventShape, fields: unknown): DomainEvent {
  *
  * @throws {SerializationError} ES_SERIALIZATION listing every issue.
  */
-export function reviveEvent(shape: EventShape, data: Readonly<Record<string, unknown>>): DomainEvent {
+export function reviveEvent(
+  shape: EventShape,
+  data: Readonly<Record<string, unknown>>,
+): DomainEvent {
   const issues: string[] = [];
   const payload: Record<string, unknown> = {};
   let eventType: unknown;
@@ -359,7 +367,9 @@ export function reviveEvent(shape: EventShape, data: Readonly<Record<string, unk
   }
 
   if (eventType !== undefined && eventType !== shape.eventType) {
-    issues.push(`eventType: must be ${JSON.stringify(shape.eventType)} (got ${describe(eventType)})`);
+    issues.push(
+      `eventType: must be ${JSON.stringify(shape.eventType)} (got ${describe(eventType)})`,
+    );
   }
   if (!isNonEmptyString(eventId)) {
     issues.push(`eventId: must be a non-empty string (got ${describe(eventId)})`);
@@ -377,7 +387,9 @@ export function reviveEvent(shape: EventShape, data: Readonly<Record<string, unk
   } else if (occurredAt instanceof Date && !Number.isNaN(occurredAt.getTime())) {
     when = new Date(occurredAt.getTime());
   } else {
-    issues.push(`occurredAt: must be an ISO date string or a valid Date (got ${describe(occurredAt)})`);
+    issues.push(
+      `occurredAt: must be an ISO date string or a valid Date (got ${describe(occurredAt)})`,
+    );
   }
   if (!isNonEmptyString(aggregateId)) {
     issues.push(`aggregateId: must be a non-empty string (got ${describe(aggregateId)})`);

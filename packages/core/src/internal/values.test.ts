@@ -56,7 +56,8 @@ describe('deepFreezeCopy', () => {
   });
 
   it('returns primitives unchanged', () => {
-    for (const value of [1, 'a', true, null, undefined, 1n]) expect(deepFreezeCopy(value)).toBe(value);
+    for (const value of [1, 'a', true, null, undefined, 1n])
+      expect(deepFreezeCopy(value)).toBe(value);
   });
 });
 

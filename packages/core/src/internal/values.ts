@@ -27,7 +27,12 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 /** Assigns `target[key] = value` without ever touching the prototype (`__proto__` keys stay data). */
 export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(target, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   } else {
     target[key] = value;
   }
@@ -105,7 +110,8 @@ export function toJsonValue(value: unknown, key = '', ancestors: unknown[] = [])
   if (value instanceof Number) return toJsonValue(Number(value));
   if (value instanceof String) return String(value);
   if (value instanceof Boolean) return value.valueOf();
-  if (ancestors.includes(value)) throw new CyclicValueError(`cyclic structure at ${key || 'the root'}`);
+  if (ancestors.includes(value))
+    throw new CyclicValueError(`cyclic structure at ${key || 'the root'}`);
   ancestors.push(value);
   let out: unknown;
   if (Array.isArray(value)) {

@@ -26,13 +26,17 @@ const itemAddedSchema: StandardSchemaV1<ConformanceItemAddedPayload, Conformance
       version: 1,
       vendor: '@es/core-conformance',
       validate(value) {
-        if (typeof value !== 'object' || value === null) return { issues: [{ message: 'not an object' }] };
+        if (typeof value !== 'object' || value === null)
+          return { issues: [{ message: 'not an object' }] };
         const v = value as Record<string, unknown>;
         if (typeof v.label !== 'string') return fail('must be a string', 'label');
         if (typeof v.quantity !== 'number' || !Number.isFinite(v.quantity)) {
           return fail('must be a finite number', 'quantity');
         }
-        if (v.tags !== undefined && (!Array.isArray(v.tags) || v.tags.some((t) => typeof t !== 'string'))) {
+        if (
+          v.tags !== undefined &&
+          (!Array.isArray(v.tags) || v.tags.some((t) => typeof t !== 'string'))
+        ) {
           return fail('must be an array of strings', 'tags');
         }
         if (v.details !== undefined && (typeof v.details !== 'object' || v.details === null)) {
@@ -57,19 +61,29 @@ export const ConformanceItemAdded = defineEvent('ConformanceItemAdded', {
 });
 
 /** An item was removed (no schema). */
-export const ConformanceItemRemoved = defineEvent<'ConformanceItemRemoved', { readonly label: string }>(
+export const ConformanceItemRemoved = defineEvent<
   'ConformanceItemRemoved',
-  { aggregateType: CONFORMANCE_AGGREGATE_TYPE, registry: eventStoreConformanceRegistry },
-);
+  { readonly label: string }
+>('ConformanceItemRemoved', {
+  aggregateType: CONFORMANCE_AGGREGATE_TYPE,
+  registry: eventStoreConformanceRegistry,
+});
 
 /** An item was renamed (schema version 2, no schema). */
-export const ConformanceItemRenamed = defineEvent<'ConformanceItemRenamed', { readonly name: string }>(
+export const ConformanceItemRenamed = defineEvent<
   'ConformanceItemRenamed',
-  { aggregateType: CONFORMANCE_AGGREGATE_TYPE, eventVersion: 2, registry: eventStoreConformanceRegistry },
-);
+  { readonly name: string }
+>('ConformanceItemRenamed', {
+  aggregateType: CONFORMANCE_AGGREGATE_TYPE,
+  eventVersion: 2,
+  registry: eventStoreConformanceRegistry,
+});
 
 /** A second aggregate type, for stream isolation by type. */
-export const ConformanceBinCreated = defineEvent<'ConformanceBinCreated', { readonly size: number }>(
+export const ConformanceBinCreated = defineEvent<
   'ConformanceBinCreated',
-  { aggregateType: 'ConformanceBin', registry: eventStoreConformanceRegistry },
-);
+  { readonly size: number }
+>('ConformanceBinCreated', {
+  aggregateType: 'ConformanceBin',
+  registry: eventStoreConformanceRegistry,
+});

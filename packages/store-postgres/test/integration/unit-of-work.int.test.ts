@@ -10,7 +10,6 @@ import { sql as dsql, eq } from 'drizzle-orm';
 import { integer, pgSchema, text } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePGlite } from 'drizzle-orm/pglite';
 import { drizzle } from 'drizzle-orm/postgres-js';
-import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresCheckpointRepository } from '../../src/postgres-checkpoint-repository.js';
 import { PostgresDLQRepository } from '../../src/postgres-dlq-repository.js';
@@ -22,7 +21,7 @@ import {
 import { created, testRegistry } from '../support/events.js';
 import { connect, freshPGlite, freshSchema, newAggregateId } from '../support/test-database.js';
 
-type CrashPoint = 'after-handler' | 'after-dlq-insert' | 'before-commit' | 'connection-lost';
+type CrashPoint = 'after-handler' | 'after-dlq-insert' | 'before-commit';
 
 class Crash extends Error {
   constructor(readonly point: CrashPoint) {
@@ -46,18 +45,9 @@ interface Backend {
     unitOfWork: PostgresUnitOfWorkProvider;
     checkpoints: PostgresCheckpointRepository;
     dlq: PostgresDLQRepository;
-    killBackend?: (pid: number) => Promise<void>;
     close(): Promise<void>;
   }>;
 }
-
-let admin: Sql;
-beforeAll(() => {
-  admin = connect({ max: 2 });
-});
-afterAll(async () => {
-  await admin.end({ timeout: 5 });
-});
 
 const backends: Backend[] = [
   {
@@ -77,9 +67,6 @@ const backends: Backend[] = [
         unitOfWork: new PostgresUnitOfWorkProvider({ connection: db, schema }),
         checkpoints: new PostgresCheckpointRepository({ connection: db, schema }),
         dlq: new PostgresDLQRepository({ connection: db, schema }),
-        killBackend: async (pid) => {
-          await admin.unsafe('SELECT pg_terminate_backend($1)', [pid]);
-        },
         close: () => client.end({ timeout: 5 }),
       };
     },
@@ -165,12 +152,6 @@ for (const backend of backends) {
           true,
         );
         if (crashAt === 'before-commit') throw new Crash(crashAt);
-        if (crashAt === 'connection-lost') {
-          const [row] = (await tx.execute(
-            dsql`SELECT pg_backend_pid() AS pid`,
-          )) as unknown as Array<{ pid: number }>;
-          await env.killBackend?.(Number(row?.pid));
-        }
       });
     }
 
@@ -200,7 +181,6 @@ for (const backend of backends) {
       expect(empty).toEqual({ rows: [], dlq: [], checkpoint: null });
 
       const points: CrashPoint[] = ['after-handler', 'after-dlq-insert', 'before-commit'];
-      if (env.killBackend !== undefined) points.push('connection-lost');
       for (const point of points) {
         await expect(processBatch(point), point).rejects.toThrow();
         expect(await state(), `after a crash ${point}`).toEqual(empty);
