@@ -12,22 +12,22 @@
 // Imports the BUILT packages by name (they resolve to dist/): the root script builds first.
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { memoryPlan } from './cases/memory.mjs';
+import { RESILIENCE_CASES } from './cases/resilience.mjs';
 import { renderChart } from './lib/chart.mjs';
 import { runWorker } from './lib/child.mjs';
 import { modeConfig } from './lib/config.mjs';
 import { machineFacts, postgresFacts, versions } from './lib/machine.mjs';
-import { renderReport, SECTION_ORDER } from './lib/report.mjs';
+import { renderPerformanceSection, renderReport, SECTION_ORDER } from './lib/report.mjs';
 import { Results } from './lib/results.mjs';
 import { formatDuration } from './lib/stats.mjs';
 import { rotate } from './lib/timed.mjs';
-import { memoryPlan } from './cases/memory.mjs';
-import { RESILIENCE_CASES } from './cases/resilience.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BENCH_DIR = path.resolve(HERE, '..');
@@ -70,7 +70,9 @@ function progress(text) {
   lastLine = line;
   if (tty) {
     const cols = process.stderr.columns ?? 120;
-    process.stderr.write(`\r\x1b[2K${line.length > cols - 1 ? `${line.slice(0, cols - 2)}…` : line}`);
+    process.stderr.write(
+      `\r\x1b[2K${line.length > cols - 1 ? `${line.slice(0, cols - 2)}…` : line}`,
+    );
   } else {
     process.stderr.write(`${line}\n`);
   }
@@ -162,7 +164,7 @@ async function worker(section, script, argv, env = {}) {
 
 async function resiliencePhase() {
   const r = config.resilience;
-  const cases = RESILIENCE_CASES.filter((c) => onlyRe === null || onlyRe.test('resilience/noop'));
+  const cases = onlyRe === null || onlyRe.test('resilience/noop') ? RESILIENCE_CASES : [];
   for (let run = 1; run <= r.runs; run++) {
     for (const spec of rotate(cases, run - 1)) {
       progress(`resilience › ${spec.name} (run ${run}/${r.runs})`);
@@ -218,7 +220,11 @@ async function main() {
     if (SECTIONS.includes('postgres')) await postgresPhase();
   } catch (error) {
     crashed = true;
-    results.fail({ group: 'bench', impl: 'orchestrator', message: String(error?.message ?? error) });
+    results.fail({
+      group: 'bench',
+      impl: 'orchestrator',
+      message: String(error?.message ?? error),
+    });
     log(`FAILED: ${error?.stack ?? error}`);
   } finally {
     await dropDatabase();
@@ -260,16 +266,53 @@ async function main() {
   );
   writeFileSync(
     path.join(OUT_DIR, `${base}.md`),
-    renderReport({ meta, machine, pg, versions: vers, groups, failures: results.failures, chartFile }),
+    renderReport({
+      meta,
+      machine,
+      pg,
+      versions: vers,
+      groups,
+      failures: results.failures,
+      chartFile,
+    }),
   );
   writeFileSync(
     path.join(OUT_DIR, `${base}.json`),
     `${JSON.stringify(
-      { meta, machine, postgres: pg, versions: vers, groups, failures: results.failures, info: results.info },
+      {
+        meta,
+        machine,
+        postgres: pg,
+        versions: vers,
+        groups,
+        failures: results.failures,
+        info: results.info,
+      },
       null,
       2,
     )}\n`,
   );
+  // A complete full-mode run into bench/results refreshes the README's Performance section text.
+  const complete =
+    config.mode === 'full' &&
+    ONLY === undefined &&
+    SECTIONS.length === 3 &&
+    OUT_DIR === path.join(BENCH_DIR, 'results');
+  if (complete) {
+    const file = path.join(BENCH_DIR, 'README-performance.md');
+    writeFileSync(
+      file,
+      renderPerformanceSection({
+        meta,
+        machine,
+        pg,
+        groups,
+        reportFile: `bench/results/${base}.md`,
+        chartFile: `bench/results/${chartFile}`,
+        previous: existsSync(file) ? readFileSync(file, 'utf8') : undefined,
+      }),
+    );
+  }
   log(
     `done in ${formatDuration(durationMs)}: ${path.relative(process.cwd(), path.join(OUT_DIR, `${base}.md`))} (+ .json, .svg)${crashed ? ' — some cases FAILED' : ''}`,
   );

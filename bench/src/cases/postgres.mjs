@@ -78,6 +78,9 @@ async function openImplementations() {
   add(sets.off, rawImpl(client(url, true)));
   add(sets.off, await tryOpen('@es', () => esImpl(client(url, true))));
   add(sets.off, await tryOpen('Emmett', () => emmettImpl(syncOffUrl(url))));
+  // a second pair of schemas kept at SMALL_STORE events (see the 'append-1-small' case)
+  sets.small = [rawImpl(client(url, false), { schema: 'raw_small' })];
+  add(sets.small, await tryOpen('@es', () => esImpl(client(url, false), { schema: 'es_small' })));
   return sets;
 }
 
@@ -176,6 +179,21 @@ async function catchUpPhase(sets) {
 // time-boxed cases
 // ---------------------------------------------------------------------------------------------
 
+const SMALL_STORE = 5_000;
+
+/** Empties a small-store schema and refills it with SMALL_STORE events, then ANALYZE (as autovacuum would). */
+async function resetSmallStore(schema) {
+  await admin.unsafe(`TRUNCATE ${schema}.events`);
+  await admin.unsafe(
+    `INSERT INTO ${schema}.events (event_id, aggregate_id, aggregate_type, version, event_type, event_version, occurred_at, data)
+     SELECT 'seed-' || g, 'seed-' || (g / 10), 'Order', (g % 10) + 1, 'OrderPlaced', 1, now(),
+       $1::text::jsonb || jsonb_build_object('eventId', 'seed-' || g)
+     FROM generate_series(0, $2::int - 1) AS g`,
+    [JSON.stringify(rawEventDocument('seed', 1)), SMALL_STORE],
+  );
+  await admin.unsafe(`ANALYZE ${schema}.events`);
+}
+
 const newStream = (n) => (impl) => async () => {
   await impl.append(randomUUID(), 0, n);
   return n;
@@ -190,6 +208,16 @@ function scenarios() {
       write: true,
       syncOff: true,
       notifyOff: true,
+      op: newStream(1),
+    },
+    {
+      id: 'append-1-small',
+      title: `append 1 event per call, a new stream each call, into a store holding ${SMALL_STORE.toLocaleString('en-US')} events (analyzed)`,
+      conc: 1,
+      write: true,
+      impls: 'small',
+      setupEachRun: true,
+      setup: async (impl) => resetSmallStore(impl.role === 'es' ? 'es_small' : 'raw_small'),
       op: newStream(1),
     },
     {
@@ -312,13 +340,13 @@ function scenarios() {
 
 async function timedPhase(sets) {
   for (const scenario of scenarios()) {
-    const variants = [[SYNC_ON, 'on', sets.on]];
+    const variants = [[SYNC_ON, 'on', scenario.impls === 'small' ? sets.small : sets.on]];
     if (scenario.syncOff) variants.push([SYNC_OFF, 'off', sets.off]);
     for (const [variant, key, base] of variants) {
       const group = `postgres/${scenario.id}/${key}`;
       if (!wanted(group)) continue;
       const impls = [...base];
-      if (key === 'on' && scenario.notifyOff && sets.esNoNotify !== null) {
+      if (key === 'on' && scenario.notifyOff && sets.esNoNotify !== null && !scenario.impls) {
         impls.splice(impls.findIndex((i) => i.role === 'es') + 1, 0, sets.esNoNotify);
       }
       const state = new Map();
@@ -462,7 +490,10 @@ async function dlqPhase(sets) {
   const impls = [rawDlq(sql)];
   const es = await guarded('dlq/postgres/setup', '@es', () => esDlq(sql));
   if (es !== undefined) impls.push(es);
-  const tables = { 'raw postgres.js': 'raw.dead_letter_queue', '@es PostgresDLQRepository': 'es.dead_letter_queue' };
+  const tables = {
+    'raw postgres.js': 'raw.dead_letter_queue',
+    '@es PostgresDLQRepository': 'es.dead_letter_queue',
+  };
   const sample = (group, title, impl, repeat, value, unit, details) =>
     emitSample({
       section: 'dlq',
@@ -479,12 +510,15 @@ async function dlqPhase(sets) {
     if (!wanted(group)) return;
     for (let repeat = 1; repeat <= config.repeats; repeat++) {
       for (const impl of rotate(impls, repeat - 1)) {
-        emitProgress(`DLQ on PostgreSQL: ${title} › ${impl.name} (run ${repeat}/${config.repeats})`);
+        emitProgress(`DLQ › ${title} › ${impl.name} (run ${repeat}/${config.repeats})`);
         await guarded(group, impl.name, async () => {
           const call = op(impl);
           await runTimed(config.warmupMs, 1, call);
           const r = await runTimed(config.measureMs, 1, call);
-          sample(group, title, impl, repeat, r.unitsPerSec, unit, { p50ms: r.p50ms, p99ms: r.p99ms });
+          sample(group, title, impl, repeat, r.unitsPerSec, unit, {
+            p50ms: r.p50ms,
+            p99ms: r.p99ms,
+          });
         });
       }
     }
@@ -500,7 +534,7 @@ async function dlqPhase(sets) {
     const n = size.toLocaleString('en-US');
     await timed(
       `dlq/postgres/get-${size}`,
-      `getFailedEvents() (status failed, newest 100) with ${n} entries`,
+      `PostgreSQL: getFailedEvents() (status failed, newest 100) with ${n} entries`,
       'queries/s',
       (impl) => async () => {
         const rows = await impl.getFailed(undefined);
@@ -510,7 +544,7 @@ async function dlqPhase(sets) {
     );
     await timed(
       `dlq/postgres/get-${size}-projection`,
-      `getFailedEvents({ projectionName }) with ${n} entries`,
+      `PostgreSQL: getFailedEvents({ projectionName }) with ${n} entries`,
       'queries/s',
       (impl) => async () => {
         const rows = await impl.getFailed('projection-3');
@@ -522,34 +556,39 @@ async function dlqPhase(sets) {
 
   // addFailedEvent: sequential upserts of new keys.
   const eventData = JSON.parse(EVENT_DOC);
-  await timed('dlq/postgres/add', 'addFailedEvent (new entry per call)', 'entries/s', (impl) => {
-    let i = 0;
-    return async () => {
-      await impl.add({
-        eventId: `add-${randomUUID()}`,
-        projectionName: 'dlq-add',
-        eventType: 'OrderPlaced',
-        eventData,
-        error: FAILURE,
-        retryCount: 3,
-        streamId: `order-add-${i >> 3}`,
-        streamPosition: (i++ & 7) + 1,
-      });
-      return 1;
-    };
-  });
+  await timed(
+    'dlq/postgres/add',
+    'PostgreSQL: addFailedEvent (new entry per call)',
+    'entries/s',
+    (impl) => {
+      let i = 0;
+      return async () => {
+        await impl.add({
+          eventId: `add-${randomUUID()}`,
+          projectionName: 'dlq-add',
+          eventType: 'OrderPlaced',
+          eventData,
+          error: FAILURE,
+          retryCount: 3,
+          streamId: `order-add-${i >> 3}`,
+          streamPosition: (i++ & 7) + 1,
+        });
+        return 1;
+      };
+    },
+  );
 
   // redrive: a fresh projection of N failed entries (N/10 streams of 10) per implementation and run.
   const group = 'dlq/postgres/redrive';
   const entries = config.redriveEntries.postgres;
-  const title = `redrive ${entries.toLocaleString('en-US')} entries (no-op handler)`;
+  const title = `PostgreSQL: redrive ${entries.toLocaleString('en-US')} entries (no-op handler)`;
   if (wanted(group)) {
     for (let repeat = 1; repeat <= config.repeats; repeat++) {
       for (const impl of rotate(impls, repeat - 1)) {
         await guarded(group, impl.name, async () => {
           const projection = `redrive-${repeat}-${impl.role}`;
           await seedDlq(tables[impl.name], 1, entries, { projection, resolvedEvery: 0 });
-          emitProgress(`DLQ on PostgreSQL: ${title} › ${impl.name} (run ${repeat}/${config.repeats})`);
+          emitProgress(`DLQ › ${title} › ${impl.name} (run ${repeat}/${config.repeats})`);
           let processed = 0;
           const started = performance.now();
           const succeeded = await impl.redrive(projection, async () => {
@@ -578,6 +617,8 @@ async function main() {
     const { migrate } = await import('@es/store-postgres');
     await migrate(admin);
     await createRawSchema(admin);
+    await migrate(admin, { schema: 'es_small' });
+    await createRawSchema(admin, 'raw_small', 'es_small');
     sets = await openImplementations();
     await verifySessions(sets);
     emitProgress('first call of every implementation (Emmett creates its schema here)');
@@ -595,7 +636,9 @@ async function main() {
     emitFailure('postgres', 'worker', error);
     exitCode = 1;
   } finally {
-    const all = sets ? [...sets.on, ...sets.off, ...(sets.esNoNotify ? [sets.esNoNotify] : [])] : [];
+    const all = sets
+      ? [...sets.on, ...sets.off, ...sets.small, ...(sets.esNoNotify ? [sets.esNoNotify] : [])]
+      : [];
     await Promise.allSettled(all.map((impl) => impl.close()));
     await admin.end({ timeout: 5 });
   }

@@ -11,7 +11,10 @@ const SECTION_TITLES = {
 };
 
 const esc = (text) =>
-  String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+  String(text).replace(
+    /[&<>"]/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c],
+  );
 
 function clip(text, max) {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
@@ -26,7 +29,9 @@ function ticksFor(lo, hi) {
     }
   }
   const decades = Math.log10(hi / lo);
-  return decades > 3 ? ticks.filter((t) => /^1|^5/.test(t.toExponential()) || t === 2) : ticks;
+  if (decades <= 2) return ticks;
+  // many decades: powers of ten, plus 0.5× and 2× around the reference
+  return ticks.filter((t) => t.toExponential().startsWith('1e') || t === 0.5 || t === 2);
 }
 
 function tickLabel(t) {
@@ -70,7 +75,10 @@ export function renderChart(groups, meta) {
   const top = 74;
   const rowH = 17;
   const height = top + lines.length * rowH + 40;
-  const x = (r) => x0 + ((Math.log10(Math.min(Math.max(r, lo), hi)) - Math.log10(lo)) / Math.log10(hi / lo)) * (x1 - x0);
+  const x = (r) =>
+    x0 +
+    ((Math.log10(Math.min(Math.max(r, lo), hi)) - Math.log10(lo)) / Math.log10(hi / lo)) *
+      (x1 - x0);
 
   const out = [];
   out.push(
@@ -80,8 +88,12 @@ export function renderChart(groups, meta) {
   out.push(`<text x="12" y="20" font-size="15" font-weight="600">${esc(meta.title)}</text>`);
   out.push(`<text x="12" y="38" fill="#475569">${esc(meta.subtitle)}</text>`);
   // legend
-  out.push(`<rect x="12" y="48" width="12" height="10" fill="${COLORS.es}"/><text x="28" y="57">@es</text>`);
-  out.push(`<rect x="64" y="48" width="12" height="10" fill="${COLORS.peer}"/><text x="80" y="57">peer library</text>`);
+  out.push(
+    `<rect x="12" y="48" width="12" height="10" fill="${COLORS.es}"/><text x="28" y="57">@es</text>`,
+  );
+  out.push(
+    `<rect x="64" y="48" width="12" height="10" fill="${COLORS.peer}"/><text x="80" y="57">peer library</text>`,
+  );
   out.push(
     `<line x1="160" y1="53" x2="190" y2="53" stroke="#334155"/><text x="196" y="57">min–max of the per-run ratios</text>`,
   );
@@ -93,7 +105,9 @@ export function renderChart(groups, meta) {
   for (const t of ticksFor(lo, hi)) {
     const tx = x(t).toFixed(1);
     out.push(`<line x1="${tx}" y1="${top - 6}" x2="${tx}" y2="${gridBottom}" stroke="#e2e8f0"/>`);
-    out.push(`<text x="${tx}" y="${gridBottom + 14}" text-anchor="middle" fill="#475569">${tickLabel(t)}</text>`);
+    out.push(
+      `<text x="${tx}" y="${gridBottom + 14}" text-anchor="middle" fill="#475569">${tickLabel(t)}</text>`,
+    );
   }
   out.push(
     `<line x1="${x(0.9).toFixed(1)}" y1="${top - 6}" x2="${x(0.9).toFixed(1)}" y2="${gridBottom}" stroke="#dc2626" stroke-dasharray="4 3"/>`,
@@ -109,11 +123,15 @@ export function renderChart(groups, meta) {
     const mid = y + rowH / 2;
     if (line.kind === 'section') {
       out.push(`<rect x="0" y="${y}" width="${width}" height="${rowH}" fill="#f1f5f9"/>`);
-      out.push(`<text x="12" y="${mid + 4}" font-weight="700" font-size="12">${esc(line.text)}</text>`);
+      out.push(
+        `<text x="12" y="${mid + 4}" font-weight="700" font-size="12">${esc(line.text)}</text>`,
+      );
       return;
     }
     if (line.kind === 'group') {
-      out.push(`<text x="12" y="${mid + 4}" font-weight="600" fill="#1e293b">${esc(clip(line.text, 100))}</text>`);
+      out.push(
+        `<text x="12" y="${mid + 4}" font-weight="600" fill="#1e293b">${esc(clip(line.text, 100))}</text>`,
+      );
       return;
     }
     out.push(`<text x="28" y="${mid + 4}" fill="#334155">${esc(clip(line.text, 95))}</text>`);
@@ -128,7 +146,12 @@ export function renderChart(groups, meta) {
       `<line x1="${x(min).toFixed(1)}" y1="${mid - 3}" x2="${x(min).toFixed(1)}" y2="${mid + 3}" stroke="#334155"/>`,
       `<line x1="${x(max).toFixed(1)}" y1="${mid - 3}" x2="${x(max).toFixed(1)}" y2="${mid + 3}" stroke="#334155"/>`,
     );
-    const label = median >= 10 ? `${median.toFixed(1)}×` : median >= 0.1 ? `${median.toFixed(2)}×` : `${median.toPrecision(2)}×`;
+    const label =
+      median >= 10
+        ? `${median.toFixed(1)}×`
+        : median >= 0.1
+          ? `${median.toFixed(2)}×`
+          : `${median.toPrecision(2)}×`;
     const lx = Math.max(a, b, x(max)) + 4;
     out.push(`<text x="${lx.toFixed(1)}" y="${mid + 4}" fill="#0f172a">${label}</text>`);
   });

@@ -3,12 +3,7 @@
 // shaped the way each implementation expects it.
 
 import { randomUUID } from 'node:crypto';
-import {
-  AggregateRepository,
-  AggregateRoot,
-  defineEvent,
-  payload,
-} from '@es/core';
+import { AggregateRepository, AggregateRoot, defineEvent, payload } from '@es/core';
 
 /** The order data of every `OrderPlaced` event. */
 export const ORDER = Object.freeze({

@@ -51,7 +51,10 @@ export function versions(benchDir, repoDir) {
   let commit = null;
   let dirty = null;
   try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoDir, encoding: 'utf8' }).trim();
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: repoDir,
+      encoding: 'utf8',
+    }).trim();
     const status = execFileSync('git', ['status', '--porcelain', '--', 'packages'], {
       cwd: repoDir,
       encoding: 'utf8',
@@ -77,7 +80,9 @@ function osName() {
 function virtualization() {
   try {
     const text = readFileSync('/proc/cpuinfo', 'utf8');
-    return /^flags\s*:.*\bhypervisor\b/m.test(text) ? 'virtual machine (hypervisor flag set)' : 'bare metal';
+    return /^flags\s*:.*\bhypervisor\b/m.test(text)
+      ? 'virtual machine (hypervisor flag set)'
+      : 'bare metal';
   } catch {
     return 'unknown';
   }

@@ -51,12 +51,12 @@ export function syncOffUrl(url) {
 // raw postgres.js
 // ---------------------------------------------------------------------------------------------
 
-/** Creates the raw tables (same shape as the @es ones; run after `migrate`). */
-export async function createRawSchema(sql) {
-  await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS raw;
-CREATE TABLE raw.events (LIKE es.events INCLUDING ALL);
-CREATE TABLE raw.checkpoints (LIKE es.checkpoints INCLUDING ALL);
-CREATE TABLE raw.dead_letter_queue (LIKE es.dead_letter_queue INCLUDING ALL);`);
+/** Creates the raw tables in `raw` (same shape as the ones of `es`; run after `migrate`). */
+export async function createRawSchema(sql, raw = 'raw', es = 'es') {
+  await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${raw};
+CREATE TABLE ${raw}.events (LIKE ${es}.events INCLUDING ALL);
+CREATE TABLE ${raw}.checkpoints (LIKE ${es}.checkpoints INCLUDING ALL);
+CREATE TABLE ${raw}.dead_letter_queue (LIKE ${es}.dead_letter_queue INCLUDING ALL);`);
 }
 
 const RAW_COLUMNS = [
@@ -83,14 +83,16 @@ function rawRow(doc) {
   };
 }
 
-export function rawImpl(sql, name = 'raw postgres.js') {
+export function rawImpl(sql, { name = 'raw postgres.js', schema = 'raw' } = {}) {
+  const events = sql(`${schema}.events`);
+  const checkpoints = sql(`${schema}.checkpoints`);
   const insertOne = (doc) =>
-    sql`INSERT INTO raw.events (event_id, aggregate_id, aggregate_type, version, event_type, event_version, occurred_at, data)
+    sql`INSERT INTO ${events} (event_id, aggregate_id, aggregate_type, version, event_type, event_version, occurred_at, data)
       VALUES (${doc.eventId}, ${doc.aggregateId}, ${AGGREGATE_TYPE}, ${doc.aggregateVersion}, ${doc.eventType}, 1, ${doc.occurredAt}, ${doc})
       RETURNING global_position`;
   const version = async (streamId) =>
     (
-      await sql`SELECT coalesce(max(version), 0)::int4 AS v FROM raw.events
+      await sql`SELECT coalesce(max(version), 0)::int4 AS v FROM ${events}
         WHERE aggregate_id = ${streamId} AND aggregate_type = ${AGGREGATE_TYPE}`
     )[0].v;
   return {
@@ -103,7 +105,7 @@ export function rawImpl(sql, name = 'raw postgres.js') {
       } else {
         const rows = new Array(n);
         for (let i = 0; i < n; i++) rows[i] = rawRow(rawEventDocument(streamId, expected + i + 1));
-        await sql`INSERT INTO raw.events ${sql(rows, RAW_COLUMNS)} RETURNING global_position`;
+        await sql`INSERT INTO ${events} ${sql(rows, RAW_COLUMNS)} RETURNING global_position`;
       }
       return expected + n;
     },
@@ -117,12 +119,13 @@ export function rawImpl(sql, name = 'raw postgres.js') {
       }
     },
     async read(streamId) {
-      const rows = await sql`SELECT global_position, version, event_type, data, stored_at FROM raw.events
+      const rows =
+        await sql`SELECT global_position, version, event_type, data, stored_at FROM ${events}
         WHERE aggregate_id = ${streamId} AND aggregate_type = ${AGGREGATE_TYPE} ORDER BY version`;
       return rows.length;
     },
     async loadAndSave(streamId) {
-      const rows = await sql`SELECT version, event_type, data FROM raw.events
+      const rows = await sql`SELECT version, event_type, data FROM ${events}
         WHERE aggregate_id = ${streamId} AND aggregate_type = ${AGGREGATE_TYPE} ORDER BY version`;
       if (rows.length === 0) throw new Error(`order ${streamId} not found`);
       let state = { lines: 0, total: 0 };
@@ -134,40 +137,41 @@ export function rawImpl(sql, name = 'raw postgres.js') {
       const id = `raw-${randomUUID()}`;
       let txid = '0';
       let position = 0;
-      let events = 0;
+      let seen = 0;
       let handled = 0;
       const started = performance.now();
       for (;;) {
-        const rows = await sql`SELECT global_position, transaction_id::text AS txid, aggregate_id, version, event_type, data, stored_at
-          FROM raw.events
+        const rows =
+          await sql`SELECT global_position, transaction_id::text AS txid, aggregate_id, version, event_type, data, stored_at
+          FROM ${events}
           WHERE (transaction_id, global_position) > (${txid}::xid8, ${position}::int8)
             AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
           ORDER BY transaction_id, global_position LIMIT ${batchSize}`;
         if (rows.length === 0) {
-          if (events >= count || performance.now() - started > capMs) break;
+          if (seen >= count || performance.now() - started > capMs) break;
           await new Promise((resolve) => setTimeout(resolve, 10)); // held back by the horizon
           continue;
         }
         for (const row of rows) {
           if (row.data.eventType !== undefined) handled++;
         }
-        events += rows.length;
+        seen += rows.length;
         const last = rows[rows.length - 1];
         txid = last.txid;
         position = last.global_position;
         const cursor = `${txid.padStart(20, '0')}:${String(position).padStart(20, '0')}`;
-        await sql`INSERT INTO raw.checkpoints (subscription_id, position_kind, position_string, last_event_id, last_event_type, last_processed_at, events_processed)
+        await sql`INSERT INTO ${checkpoints} (subscription_id, position_kind, position_string, last_event_id, last_event_type, last_processed_at, events_processed)
           VALUES (${id}, 'string', ${cursor}, ${last.data.eventId}, ${last.event_type}, now(), ${rows.length})
           ON CONFLICT (subscription_id) DO UPDATE SET position_string = EXCLUDED.position_string,
             last_event_id = EXCLUDED.last_event_id, last_event_type = EXCLUDED.last_event_type,
             last_processed_at = EXCLUDED.last_processed_at,
-            events_processed = raw.checkpoints.events_processed + EXCLUDED.events_processed,
+            events_processed = ${checkpoints}.events_processed + EXCLUDED.events_processed,
             updated_at = now()`;
-        if (rows.length < batchSize && events >= count) break;
+        if (rows.length < batchSize && seen >= count) break;
       }
       const ms = performance.now() - started;
-      if (handled !== events) throw new Error('raw catch-up: handler count mismatch');
-      return { events, ms, capped: events < count };
+      if (handled !== seen) throw new Error('raw catch-up: handler count mismatch');
+      return { events: seen, ms, capped: seen < count };
     },
     close: () => sql.end({ timeout: 5 }),
   };
@@ -177,12 +181,19 @@ export function rawImpl(sql, name = 'raw postgres.js') {
 // @es
 // ---------------------------------------------------------------------------------------------
 
-export async function esImpl(sql, { notify = true, name = '@es PostgresEventStore' } = {}) {
+export async function esImpl(
+  sql,
+  { notify = true, name = '@es PostgresEventStore', schema = undefined } = {},
+) {
   const { OptimisticLockError } = await import('@es/core');
   const { PostgresCheckpointRepository, PostgresDLQRepository, PostgresEventStore } = await import(
     '@es/store-postgres'
   );
-  const store = new PostgresEventStore({ connection: sql, ...(notify ? {} : { notify: false }) });
+  const store = new PostgresEventStore({
+    connection: sql,
+    ...(schema === undefined ? {} : { schema }),
+    ...(notify ? {} : { notify: false }),
+  });
   const repository = orderRepository(store);
   return {
     name,
@@ -264,7 +275,9 @@ export async function emmettImpl(url, { name = 'Emmett 0.42 (emmett-postgresql)'
   const { getPostgreSQLEventStore } = await import('@event-driven-io/emmett-postgresql');
   // (emmett-postgresql may load its own copy of @event-driven-io/emmett: match conflicts by code,
   // not by class identity)
-  const { CommandHandler, isExpectedVersionConflictError } = await import('@event-driven-io/emmett');
+  const { CommandHandler, isExpectedVersionConflictError } = await import(
+    '@event-driven-io/emmett'
+  );
   const store = getPostgreSQLEventStore(url);
   const handle = CommandHandler({
     evolve: (state, event) => evolveOrder(state, event.type, event.data),
@@ -307,7 +320,8 @@ export async function emmettImpl(url, { name = 'Emmett 0.42 (emmett-postgresql)'
     async loadAndSave(streamId) {
       await handle(store, `order-${streamId}`, addLine);
     },
-    async catchUp(count, batchSize, capMs, pulling) {
+    // `pulling` carries Emmett's batch size and sleep; without it Emmett's defaults apply
+    async catchUp(count, _batchSize, capMs, pulling) {
       let handled = 0;
       const consumer = store.consumer({
         stopWhen: { noMessagesLeft: true },

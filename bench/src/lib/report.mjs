@@ -207,3 +207,87 @@ export function renderReport({ meta, machine, pg, versions, groups, failures, ch
   }
   return `${L.join('\n')}\n`;
 }
+
+/**
+ * One line per case: the reference, the default @es row and the first peer, with their ratios.
+ * This is the table of the README's "Performance" section.
+ */
+export function compactTable(groups) {
+  const L = [];
+  L.push('| case | reference | @es | @es ratio | peer | peer ratio |');
+  L.push('|---|--:|--:|--:|--:|--:|');
+  let section = null;
+  const titles = {
+    postgres: 'PostgreSQL',
+    memory: 'In memory',
+    dlq: 'Dead-letter queue',
+    resilience: 'Resilience (per call, vs bare `await`)',
+  };
+  for (const group of groups) {
+    const ref = group.rows.find((r) => r.role === 'reference');
+    const es = group.rows.find((r) => r.role === 'es');
+    const peer = group.rows.find((r) => r.role === 'peer');
+    if (ref === undefined || es === undefined) continue;
+    if (group.section !== section) {
+      section = group.section;
+      L.push(`| **${titles[section] ?? section}** | | | | | |`);
+    }
+    const variant =
+      group.variant && group.variant !== 'synchronous_commit=on' ? `, ${group.variant}` : '';
+    const r = (row) => (row?.ratio ? formatRatio(row.ratio.median) : '—');
+    if (group.section === 'resilience') {
+      // one line per wrapper: @es rows fill the @es columns, peers the peer columns
+      for (const row of group.rows.filter((x) => x.role !== 'reference')) {
+        const es = row.role === 'es';
+        const ns = `${formatNumber(1e9 / row.value.median)} ns`;
+        L.push(
+          `| ${cell(row.impl)} (ns/call) | ${formatNumber(1e9 / ref.value.median)} ns | ${es ? ns : ''} | ${es ? `**${r(row)}**` : ''} | ${es ? '' : ns} | ${es ? '' : r(row)} |`,
+        );
+      }
+      continue;
+    }
+    L.push(
+      `| ${cell(group.title)}${variant} (${group.unit}) | ${formatNumber(ref.value.median)} | ${formatNumber(es.value.median)} | **${r(es)}** | ${peer ? `${formatNumber(peer.value.median)} (${cell(shortName(peer.impl))})` : '—'} | ${peer ? r(peer) : '—'} |`,
+    );
+  }
+  return L;
+}
+
+function shortName(impl) {
+  return impl.replace(/ \(emmett-postgresql\)/, '').replace(/, consumer \+ reactor/, '');
+}
+
+const KEEP_MARKER =
+  '<!-- Text below this line is kept when `pnpm bench` regenerates the table above. -->';
+
+/** The README "Performance" section, keeping hand-written text after the marker of `previous`. */
+export function renderPerformanceSection({
+  meta,
+  machine,
+  pg,
+  groups,
+  reportFile,
+  chartFile,
+  previous,
+}) {
+  const kept = previous?.includes(KEEP_MARKER) ? previous.split(KEEP_MARKER)[1] : '\n';
+  const L = [];
+  L.push('## Performance');
+  L.push('');
+  L.push(
+    `Measured with \`pnpm bench\` (full mode) on ${meta.date}: ${machine.cores}× ${machine.cpu} (${machine.virtualization}), ${machine.ramGiB} GiB, Node ${machine.node}` +
+      `${pg ? `, PostgreSQL ${pg.settings.server_version} on the same host (fsync on, shared_buffers ${pg.settings.shared_buffers})` : ''}. ` +
+      `Medians of ${meta.config.repeats} runs (resilience: ${meta.config.resilience.runs}); each ratio is throughput ÷ the reference's throughput in the same run — **1.00× = as fast as the reference, higher is better**. ` +
+      'References: raw postgres.js running the equivalent SQL on identical tables, hand-written in-memory code, a bare `await`. Peers: Emmett 0.42 (PostgreSQL and in-memory event stores), cockatiel 3.2, opossum 9, p-retry 7.',
+  );
+  L.push('');
+  L.push(...compactTable(groups));
+  L.push('');
+  L.push(
+    `Full report with min–max ranges, latencies, machine facts and versions: [\`${reportFile}\`](${reportFile}); chart: [\`${chartFile}\`](${chartFile}). ` +
+      'Reproduce with `pnpm bench` (about 20 minutes on 2 cores; `pnpm bench --quick` is a < 2-minute smoke run whose numbers are not for publishing). See `bench/README.md` for what each case does.',
+  );
+  L.push('');
+  L.push(KEEP_MARKER);
+  return `${L.join('\n')}${kept}`;
+}

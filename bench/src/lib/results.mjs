@@ -56,9 +56,7 @@ export class Results {
 const ROLE_ORDER = { reference: 0, es: 1, peer: 2 };
 
 function summarizeGroup(group) {
-  const impls = [...group.impls.values()].sort(
-    (a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role],
-  );
+  const impls = [...group.impls.values()].sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
   const reference = impls.find((i) => i.role === 'reference');
   const rows = impls.map((impl) => {
     const values = impl.samples.filter((v) => v !== undefined);

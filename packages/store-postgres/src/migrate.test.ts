@@ -9,6 +9,7 @@ function recordingExecutor(applied: string[] = [], failOn?: (text: string) => un
   const log: string[] = [];
   let inTransaction = 0;
   const executor: Executor = {
+    inTransaction: false,
     async query(text: string, params: readonly unknown[]): Promise<Row[]> {
       log.push(`${text} ${JSON.stringify(params)}`);
       const failure = failOn?.(text);
@@ -77,10 +78,11 @@ describe('applyMigrations', () => {
     const result = await applyMigrations(executor, 'app', migrations);
     expect(result).toEqual({ schema: 'app', applied: ['0001_b'] });
     expect(log[0]).toBe('BEGIN');
-    expect(log[1]).toMatch(
+    expect(log[1]).toBe('SET LOCAL client_min_messages = warning');
+    expect(log[2]).toMatch(
       /^SELECT pg_advisory_xact_lock\(\$1::int4, hashtext\(\$2::text\)\) \[\d+,"app"\]$/,
     );
-    expect(log.slice(2, 4)).toEqual([
+    expect(log.slice(3, 5)).toEqual([
       'CREATE SCHEMA IF NOT EXISTS "app"',
       'CREATE TABLE IF NOT EXISTS "app"."__es_migrations" (tag text PRIMARY KEY, hash text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
     ]);

@@ -138,6 +138,8 @@ export async function applyMigrations(
   let current: string | undefined;
   try {
     const applied = await executor.transaction(async (tx) => {
+      // "already exists, skipping" notices are noise on every run after the first.
+      await tx.run('SET LOCAL client_min_messages = warning');
       await tx.query('SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))', [
         MIGRATION_LOCK_CLASS,
         schema,

@@ -55,7 +55,7 @@ const INT8_MAX = 9223372036854775807n;
 const DECIMAL_ID = /^[0-9]{1,19}$/;
 
 /** Columns of an entry, in the order {@link toEntry} reads them. */
-const ENTRY_COLUMNS = `id::text AS id, event_id, projection_name, event_type, event_data, error_message,
+const ENTRY_COLUMNS = `id::text AS entry_id, event_id, projection_name, event_type, event_data, error_message,
   error_stacktrace, retry_count, ${msOf('first_failed_at')} AS first_failed_at_ms,
   ${msOf('last_failed_at')} AS last_failed_at_ms, status, ${msOf('resolved_at')} AS resolved_at_ms,
   resolved_by, stream_id, stream_position, position_kind, position_number, position_string`;
@@ -104,7 +104,7 @@ ON CONFLICT (event_id, projection_name) DO UPDATE SET
     ELSE 'parked' END,
   resolved_at = NULL,
   resolved_by = NULL
-RETURNING id::text AS id`,
+RETURNING id::text AS entry_id`,
     getById: `SELECT ${ENTRY_COLUMNS} FROM ${table} WHERE id = $1::int8`,
     getFailed: `SELECT ${ENTRY_COLUMNS} FROM ${table} WHERE status = $1::text
 ORDER BY first_failed_at DESC, id DESC LIMIT $2::int8`,

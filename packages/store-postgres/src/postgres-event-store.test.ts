@@ -5,27 +5,31 @@ import {
   SerializationError,
   type StoredEvent,
 } from '@es/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { created, testRegistry } from '../test/support/events.js';
 import { drizzleQueryError, fakeDrizzle, postgresError } from '../test/support/fake-drizzle.js';
 import { PostgresEventStoreError } from './errors.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 
-/** An append result row: verdict, head, inserted, last position, store head, bad id/carried/expected. */
+/** An append result row: verdict, head, inserted, last position, store head, notified. */
 function appendRow(
   verdict: string,
   head: number,
   inserted = 0,
   last: string | null = null,
   storeHead: string | null = null,
-  bad: [string, number, number] | [null, null, null] = [null, null, null],
 ): unknown[] {
-  return [verdict, head, inserted, last, storeHead, ...bad, 1];
+  return [verdict, head, inserted, last, storeHead, 1];
+}
+
+/** A row of the stored-ids lookup: ids (JSON), stream head, store head. */
+function storedRow(ids: string[], head: number, storeHead: number): unknown[] {
+  return [JSON.stringify(ids), head, String(storeHead)];
 }
 
 function storeOn(
   handler: Parameters<typeof fakeDrizzle>[0],
-  options: { notify?: boolean; readBatchSize?: number } = {},
+  options: { notify?: boolean; readBatchSize?: number; horizonWaitMs?: number } = {},
 ) {
   const { db, calls } = fakeDrizzle(handler);
   const store = new PostgresEventStore({ connection: db, registry: testRegistry, ...options });
@@ -69,17 +73,40 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
     expect(calls[0]!.text).not.toContain('pg_notify');
   });
 
-  it('reports the store head when nothing new was stored (retry of a committed append)', async () => {
-    const { store } = storeOn(() => [appendRow('duplicate', 3, 0, null, '17')]);
-    expect(await store.appendEvents('t-1', 'Task', [created('t-1')], 0)).toEqual({
+  it('skips a batch whose events are all stored, whatever the expected version (a retry)', async () => {
+    const event = created('t-1');
+    const { store, calls } = storeOn((_t, _p, index) =>
+      index === 0 ? [appendRow('conflict', 3)] : [storedRow([event.eventId], 3, 17)],
+    );
+    expect(await store.appendEvents('t-1', 'Task', [event], 0)).toEqual({
       success: true,
       newVersion: 3,
       globalPosition: 17,
     });
+    expect(calls[1]!.params).toEqual([JSON.stringify([event.eventId]), 't-1', 'Task']);
+  });
+
+  it('re-sends only the events not stored yet, renumbered', async () => {
+    const stored = created('t-1', 'old', 2);
+    const next = created('t-1', 'new', 3);
+    const { store, calls } = storeOn((_t, _p, index) => {
+      if (index === 0) throw postgresError('23505', { constraint_name: 'events_event_id_key' });
+      if (index === 1) return [storedRow([stored.eventId], 2, 8)];
+      return [appendRow('ok', 2, 1, '9')];
+    });
+    expect(await store.appendEvents('t-1', 'Task', [stored, next], 2)).toEqual({
+      success: true,
+      newVersion: 3,
+      globalPosition: 9,
+    });
+    const retried = JSON.parse(calls[2]!.params[0] as string) as Array<{ o: number; id: string }>;
+    expect(retried.map((r) => [r.o, r.id])).toEqual([[0, next.eventId]]);
   });
 
   it('turns a conflict verdict into OptimisticLockError with the actual version', async () => {
-    const { store } = storeOn(() => [appendRow('conflict', 5)]);
+    const { store } = storeOn((_t, _p, index) =>
+      index === 0 ? [appendRow('conflict', 5)] : [storedRow([], 5, 40)],
+    );
     const error = await store
       .appendEvents('t-1', 'Task', [created('t-1', 'x', 3)], 2)
       .catch((e: unknown) => e);
@@ -88,15 +115,17 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
   });
 
   it('turns a version verdict into EventVersionError naming the first bad event', async () => {
-    const { store } = storeOn(() => [appendRow('version', 1, 0, null, null, ['e-9', 4, 3])]);
-    const error = await store
-      .appendEvents('t-1', 'Task', [created('t-1', 'x', 2)], 1)
-      .catch((e: unknown) => e);
+    const good = created('t-1', 'x', 2);
+    const bad = created('t-1', 'y', 4);
+    const { store } = storeOn((_t, _p, index) =>
+      index === 0 ? [appendRow('version', 1)] : [storedRow([], 1, 1)],
+    );
+    const error = await store.appendEvents('t-1', 'Task', [good, bad], 1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EventVersionError);
     expect(error).toMatchObject({
       expectedVersion: 3,
       actualVersion: 4,
-      eventId: 'e-9',
+      eventId: bad.eventId,
       aggregateId: 't-1',
     });
   });
@@ -107,7 +136,7 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
     );
     const { store, calls } = storeOn((_text, _params, index) => {
       if (index === 0) throw race;
-      return [[1]]; // the stream's version, read after the conflict
+      return [storedRow([], 1, 1)];
     });
     const error = await store
       .appendEvents('t-1', 'Task', [created('t-1')], ExpectedVersion.NO_STREAM)
@@ -121,7 +150,7 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
     const race = postgresError('23505', { constraint_name: 'events_stream_version_key' });
     const exact = storeOn((_t, _p, index) => {
       if (index === 0) throw race;
-      if (index === 1) return [[0]]; // the winner rolled back: still at the expected version
+      if (index === 1) return [storedRow([], 0, 0)]; // still at the expected version
       return [appendRow('ok', 0, 1, '9')];
     });
     expect(
@@ -131,6 +160,7 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
 
     const any = storeOn((_t, _p, index) => {
       if (index === 0) throw race;
+      if (index === 1) return [storedRow([], 1, 9)];
       return [appendRow('ok', 1, 1, '10')];
     });
     expect(
@@ -140,24 +170,19 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
       newVersion: 2,
       globalPosition: 10,
     });
-    expect(any.calls).toHaveLength(2);
-
-    const id = storeOn((_t, _p, index) => {
-      if (index === 0) throw postgresError('23505', { constraint_name: 'events_event_id_key' });
-      return [appendRow('duplicate', 1, 0, null, '10')];
-    });
-    expect((await id.store.appendEvents('t-1', 'Task', [created('t-1')], 0)).newVersion).toBe(1);
+    expect(any.calls).toHaveLength(3);
   });
 
   it('gives up after repeated races with a PostgresEventStoreError', async () => {
-    const { store, calls } = storeOn(() => {
-      throw postgresError('23505', { constraint_name: 'events_event_id_key' });
+    const { store, calls } = storeOn((text) => {
+      if (text.includes('stored_ids')) return [storedRow([], 1, 1)];
+      throw postgresError('23505', { constraint_name: 'events_stream_version_key' });
     });
     const error = await store
       .appendEvents('t-1', 'Task', [created('t-1')], ExpectedVersion.ANY)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PostgresEventStoreError);
-    expect(calls).toHaveLength(10);
+    expect(calls.filter((c) => !c.text.includes('stored_ids'))).toHaveLength(10);
   });
 
   it('wraps driver errors without SQL parameters in the message, keeping the SQLSTATE', async () => {
@@ -223,13 +248,17 @@ describe('PostgresEventStore.readAll (paging and cursors)', () => {
       [row(2, '11', 'c'), row(4, '12', 'd')],
       [row(5, '13', 'e')],
     ];
-    const { store, calls } = storeOn((_t, _p, index) => pages[index] ?? [], { readBatchSize: 2 });
+    const { store, calls } = storeOn(
+      (text, _p, index) => (text.includes('held_back') ? [[false]] : (pages[index] ?? [])),
+      { readBatchSize: 2 },
+    );
     const events = await collect(store.readAll());
     expect(events.map((e) => e.event.aggregateId)).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(calls.map((c) => c.params)).toEqual([
       ['0', 0, 2],
       ['10', 3, 2],
       ['12', 4, 2],
+      ['13', 5], // anything held back by an open transaction? no: done
     ]);
     expect(events[2]).toMatchObject({
       globalPosition: 2,
@@ -253,16 +282,57 @@ describe('PostgresEventStore.readAll (paging and cursors)', () => {
   });
 
   it('resolves a global position to the cursor of the last event at or before it', async () => {
-    const { store, calls } = storeOn((_t, _p, index) => (index === 0 ? [['77', '5']] : []));
+    const { store, calls } = storeOn((text, _p, index) =>
+      text.includes('held_back') ? [[false]] : index === 0 ? [['77', '5']] : [],
+    );
     await collect(store.readAll({ fromPosition: 6 }));
     expect(calls[0]!.params).toEqual([6]);
     expect(calls[1]!.params).toEqual(['77', 5, 1000]);
   });
 
   it('continues strictly after a cursor string', async () => {
-    const { store, calls } = storeOn(() => []);
+    const { store, calls } = storeOn((text) => (text.includes('held_back') ? [[false]] : []));
     await collect(store.readAll({ fromPosition: '00000000000000000754-00000000000000000012' }));
     expect(calls[0]!.params).toEqual(['754', 12, 1000]);
+  });
+
+  it('waits for transactions that hold committed events back, up to horizonWaitMs', async () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      let held = 2;
+      const { store, calls } = storeOn((text, _p, index) => {
+        if (text.includes('held_back')) return [[held-- > 0]];
+        return index === 0 ? [row(1, '10', 'a')] : index === 4 ? [row(2, '11', 'b')] : [];
+      });
+      const reading = collect(store.readAll());
+      await vi.advanceTimersByTimeAsync(50);
+      const events = await reading;
+      expect(events.map((e) => e.event.aggregateId)).toEqual(['a', 'b']);
+      expect(calls.map((c) => (c.text.includes('held_back') ? 'held?' : 'page'))).toEqual([
+        'page',
+        'held?',
+        'page',
+        'held?',
+        'page',
+        'held?',
+      ]);
+
+      const patient = storeOn((text) => (text.includes('held_back') ? [[true]] : []), {
+        horizonWaitMs: 30,
+      });
+      const waiting = collect(patient.store.readAll());
+      await vi.advanceTimersByTimeAsync(100);
+      expect(await waiting).toEqual([]);
+      const waited = patient.calls.filter((c) => c.text.includes('held_back')).length;
+      expect(waited).toBeGreaterThan(2);
+      expect(waited).toBeLessThan(15);
+
+      const impatient = storeOn(() => [], { horizonWaitMs: 0 });
+      await collect(impatient.store.readAll());
+      expect(impatient.calls).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('rejects bad options synchronously with ES_INVALID_CONFIG', () => {
@@ -291,6 +361,7 @@ describe('PostgresEventStore options', () => {
       [{ connection: db, registry: {} }, 'PostgresEventStore.registry'],
       [{ connection: db, notify: 'yes' }, 'PostgresEventStore.notify'],
       [{ connection: db, readBatchSize: 0 }, 'PostgresEventStore.readBatchSize'],
+      [{ connection: db, horizonWaitMs: -1 }, 'PostgresEventStore.horizonWaitMs'],
     ];
     for (const [options, field] of bad) {
       expect(() => new PostgresEventStore(options as never)).toThrow(

@@ -30,8 +30,9 @@ import {
   type EventStoreStatements,
   eventStoreStatements,
   READ,
+  STORED,
 } from './internal/event-store-statements.js';
-import type { Row } from './internal/executor.js';
+import type { QueryOptions, Row } from './internal/executor.js';
 import { jsonHasNul, storableJson, toDate, toJsonObject, toNumber } from './internal/values.js';
 import { decodePosition, encodeTrustedPosition } from './position-codec.js';
 
@@ -52,6 +53,13 @@ export interface PostgresEventStoreOptions {
   readonly notify?: boolean;
   /** Events fetched per query while iterating `readAll`; default 1000. */
   readonly readBatchSize?: number;
+  /**
+   * How long `readAll`, once it reaches the newest readable event, waits for transactions that
+   * still hold committed events back (another transaction on the server that began earlier and
+   * has not finished), in ms; default 100, 0 returns at once. Short transactions then do not make
+   * an append invisible to the reader that follows it; a long one is waited for this long only.
+   */
+  readonly horizonWaitMs?: number;
 }
 
 /** The read horizon of subscribers, from {@link PostgresEventStore.getHorizonStatus}. */
@@ -68,6 +76,7 @@ export interface HorizonStatus {
 
 const MAX_APPEND_ATTEMPTS = 10;
 const DEFAULT_READ_BATCH_SIZE = 1000;
+const DEFAULT_HORIZON_WAIT_MS = 100;
 const START = { transactionId: '0', globalPosition: 0 } as const;
 
 interface Cursor {
@@ -109,6 +118,7 @@ export class PostgresEventStore implements EventStore {
   private readonly registry: EventRegistry;
   private readonly appendSql: string;
   private readonly readBatchSize: number;
+  private readonly horizonWaitMs: number;
 
   /**
    * @throws {InvalidConfigError} ES_INVALID_CONFIG for a bad connection, schema, registry or batch size
@@ -142,6 +152,15 @@ export class PostgresEventStore implements EventStore {
       );
     }
     this.readBatchSize = batch;
+    const wait = options.horizonWaitMs ?? DEFAULT_HORIZON_WAIT_MS;
+    if (typeof wait !== 'number' || !Number.isFinite(wait) || wait < 0 || wait > 60_000) {
+      throw new InvalidConfigError(
+        'PostgresEventStore.horizonWaitMs',
+        'must be a number of milliseconds from 0 to 60000',
+        wait,
+      );
+    }
+    this.horizonWaitMs = wait;
   }
 
   /** The PostgreSQL schema this store uses. */
@@ -169,30 +188,64 @@ export class PostgresEventStore implements EventStore {
     expectedVersion: ExpectedVersionValue,
   ): Promise<AppendResult> {
     assertAppendArguments(aggregateId, aggregateType, events, expectedVersion);
-    const batch = this.serializeBatch(events);
+    let pending = this.prepareBatch(events);
+    let json = this.batchJson(pending);
     for (let attempt = 1; ; attempt++) {
-      let row: Row;
+      let row: Row | undefined;
+      let failure: unknown;
       try {
-        row = (
-          await this.db.query(this.appendSql, [batch, aggregateId, aggregateType, expectedVersion])
-        )[0] as Row;
+        row = (await this.appendOnce(json, aggregateId, aggregateType, expectedVersion))[0];
       } catch (error) {
-        const info = driverErrorInfo(error);
-        if (info.sqlState !== '23505' || attempt >= MAX_APPEND_ATTEMPTS) {
-          throw this.wrap('appendEvents', error);
+        failure = error;
+      }
+      if (row !== undefined) {
+        const verdict = row[APPEND.verdict];
+        if (verdict === 'ok') {
+          const inserted = toNumber(row[APPEND.inserted]);
+          return {
+            success: true,
+            newVersion: toNumber(row[APPEND.head]) + inserted,
+            globalPosition: toNumber(
+              inserted > 0 ? row[APPEND.lastPosition] : row[APPEND.storeHead],
+            ),
+          };
         }
-        // A concurrent writer committed the same version (or event id) first. Exact expected
-        // versions conflict unless that writer rolled back; ANY / STREAM_EXISTS and duplicate ids
-        // are simply re-evaluated.
-        if (info.constraint === 'events_stream_version_key' && expectedVersion >= 0) {
-          const actual = await this.streamVersion(aggregateId, aggregateType);
-          if (actual !== expectedVersion) {
-            throw new OptimisticLockError(aggregateId, expectedVersion, actual, { cause: error });
+        // A conflict may be a retry of a committed append: events already stored are skipped
+        // before the expected version is checked.
+        if (pending.length > 0 && attempt < MAX_APPEND_ATTEMPTS) {
+          const stored = await this.storedIds(pending, aggregateId, aggregateType);
+          if (stored.ids.size > 0) {
+            pending = pending.filter((p) => !stored.ids.has(p.id));
+            if (pending.length === 0) return duplicateResult(stored);
+            json = this.batchJson(pending);
+            continue;
           }
         }
+        if (verdict === 'conflict') {
+          throw new OptimisticLockError(aggregateId, expectedVersion, toNumber(row[APPEND.head]));
+        }
+        throw versionError(pending, aggregateId, expectedVersion);
+      }
+      const info = driverErrorInfo(failure);
+      if (info.sqlState !== '23505' || attempt >= MAX_APPEND_ATTEMPTS) {
+        throw this.wrap('appendEvents', failure);
+      }
+      // Stored event ids (a re-append) or a concurrent writer that took the version first.
+      const stored = await this.storedIds(pending, aggregateId, aggregateType);
+      if (stored.ids.size > 0) {
+        pending = pending.filter((p) => !stored.ids.has(p.id));
+        if (pending.length === 0) return duplicateResult(stored);
+        json = this.batchJson(pending);
         continue;
       }
-      return this.appendResult(row, aggregateId, expectedVersion);
+      if (info.constraint === 'events_stream_version_key' && expectedVersion >= 0) {
+        if (stored.head !== expectedVersion) {
+          throw new OptimisticLockError(aggregateId, expectedVersion, stored.head, {
+            cause: failure,
+          });
+        }
+      }
+      // ANY / STREAM_EXISTS, or the other writer rolled back: evaluate again.
     }
   }
 
@@ -224,7 +277,10 @@ export class PostgresEventStore implements EventStore {
         : [aggregateId, aggregateType, fromVersion, from, to],
     );
     const events = new Array<DomainEvent>(rows.length);
-    for (let i = 0; i < rows.length; i++) events[i] = this.revive(rows[i] as Row);
+    const registry = this.registry;
+    for (let i = 0; i < rows.length; i++) {
+      events[i] = registry.deserialize(toJsonObject((rows[i] as Row)[0]));
+    }
     const last = events[events.length - 1];
     return {
       aggregateId,
@@ -335,6 +391,8 @@ export class PostgresEventStore implements EventStore {
   ): AsyncGenerator<StoredEvent> {
     let cursor = typeof from === 'number' ? await this.resolve(from) : from;
     let remaining = limit;
+    let waitedMs = 0;
+    let deadline: number | undefined;
     while (remaining > 0) {
       const size = Math.min(this.readBatchSize, remaining);
       const params: unknown[] = [cursor.transactionId, cursor.globalPosition, size];
@@ -354,8 +412,27 @@ export class PostgresEventStore implements EventStore {
         yield stored;
       }
       remaining -= rows.length;
-      if (rows.length < size) return;
+      if (rows.length === size) continue;
+      // At the newest readable event. Committed events may still be held back by a transaction
+      // that began before them and is still running: wait a little for it, then read on.
+      if (this.horizonWaitMs === 0 || remaining <= 0) return;
+      deadline ??= Date.now() + this.horizonWaitMs;
+      if (Date.now() >= deadline || !(await this.heldBack(cursor, types))) return;
+      const pause = Math.min(2 ** Math.min(waitedMs++, 4), Math.max(1, deadline - Date.now()));
+      await new Promise<void>((resolve) => setTimeout(resolve, pause));
     }
+  }
+
+  private async heldBack(cursor: Cursor, types: string | undefined): Promise<boolean> {
+    const params: unknown[] = [cursor.transactionId, cursor.globalPosition];
+    if (types !== undefined) params.push(types);
+    const rows = await this.run(
+      'readAll',
+      types === undefined ? this.sql.heldBack : this.sql.heldBackOfTypes,
+      params,
+    );
+    const value = (rows[0] as Row)[0];
+    return value === true || value === 't';
   }
 
   private async resolve(globalPosition: number): Promise<Cursor> {
@@ -374,10 +451,10 @@ export class PostgresEventStore implements EventStore {
     return toNumber((rows[0] as Row)[0]);
   }
 
-  private serializeBatch(events: readonly DomainEvent[]): string {
-    const records = new Array<unknown>(events.length);
+  /** Serializes the batch once (dropping ids repeated within it). */
+  private prepareBatch(events: readonly DomainEvent[]): PendingEvent[] {
+    const pending: PendingEvent[] = [];
     let seen: Set<string> | undefined;
-    let o = 0;
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as DomainEvent;
       // An id repeated within the batch is stored once (the first occurrence).
@@ -387,8 +464,8 @@ export class PostgresEventStore implements EventStore {
         seen.add(event.eventId);
       }
       const data: SerializedEvent = this.registry.serialize(event);
-      records[o] = {
-        o,
+      pending.push({
+        o: 0,
         id: event.eventId,
         t: event.eventType,
         ev: data.eventVersion,
@@ -396,16 +473,20 @@ export class PostgresEventStore implements EventStore {
         at: data.occurredAt,
         tn: data.tenantId ?? null,
         d: data,
-      };
-      o++;
+      });
     }
-    records.length = o;
-    const json = JSON.stringify(records);
+    return pending;
+  }
+
+  /** The batch parameter of the append statement: the pending events numbered from 0. */
+  private batchJson(pending: PendingEvent[]): string {
+    for (let i = 0; i < pending.length; i++) (pending[i] as PendingEvent).o = i;
+    const json = JSON.stringify(pending);
     if (jsonHasNul(json)) {
-      const bad = events.find((e) => jsonHasNul(JSON.stringify(this.registry.serialize(e))));
+      const bad = pending.find((p) => jsonHasNul(JSON.stringify(p.d)));
       throw new SerializationError(
-        `Cannot store ${bad?.eventType ?? 'an event'}: it holds a NUL character (U+0000), which PostgreSQL text and jsonb cannot store`,
-        bad?.eventType,
+        `Cannot store ${bad?.t ?? 'an event'}: it holds a NUL character (U+0000), which PostgreSQL text and jsonb cannot store`,
+        bad?.t,
         ['a string (or key) contains U+0000'],
       );
     }
@@ -413,24 +494,38 @@ export class PostgresEventStore implements EventStore {
     return storableJson(json);
   }
 
-  private appendResult(row: Row, aggregateId: string, expectedVersion: number): AppendResult {
-    const verdict = row[APPEND.verdict];
-    const head = toNumber(row[APPEND.head]);
-    if (verdict === 'ok' || verdict === 'duplicate') {
-      const inserted = toNumber(row[APPEND.inserted]);
-      return {
-        success: true,
-        newVersion: head + inserted,
-        globalPosition: toNumber(inserted > 0 ? row[APPEND.lastPosition] : row[APPEND.storeHead]),
-      };
-    }
-    if (verdict === 'conflict') throw new OptimisticLockError(aggregateId, expectedVersion, head);
-    throw new EventVersionError(
-      toNumber(row[APPEND.badExpected]),
-      toNumber(row[APPEND.badCarried]),
-      String(row[APPEND.badEventId]),
-      aggregateId,
+  /** One attempt of the append statement (in a savepoint when inside a caller's transaction). */
+  private async appendOnce(
+    json: string,
+    aggregateId: string,
+    aggregateType: string,
+    expectedVersion: number,
+  ): Promise<Row[]> {
+    const params = [json, aggregateId, aggregateType, expectedVersion];
+    const executor = this.db.connection.executor ?? (await this.db.executor());
+    if (!executor.inTransaction) return executor.query(this.appendSql, params);
+    // A failed statement aborts the caller's transaction: contain it so a retry can follow.
+    return executor.transaction((tx) => tx.query(this.appendSql, params));
+  }
+
+  /** Which of the pending ids are stored, and the heads of the stream and the store. */
+  private async storedIds(
+    pending: readonly PendingEvent[],
+    aggregateId: string,
+    aggregateType: string,
+  ): Promise<StoredIds> {
+    const rows = await this.run(
+      'appendEvents',
+      this.sql.storedIds,
+      [JSON.stringify(pending.map((p) => p.id)), aggregateId, aggregateType],
+      { prepare: false },
     );
+    const row = rows[0] as Row;
+    return {
+      ids: new Set(JSON.parse(String(row[STORED.ids])) as string[]),
+      head: toNumber(row[STORED.head]),
+      storeHead: toNumber(row[STORED.storeHead]),
+    };
   }
 
   private revive(row: Row): DomainEvent {
@@ -450,9 +545,14 @@ export class PostgresEventStore implements EventStore {
     };
   }
 
-  private async run(operation: string, text: string, params: readonly unknown[]): Promise<Row[]> {
+  private async run(
+    operation: string,
+    text: string,
+    params: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<Row[]> {
     try {
-      return await this.db.query(text, params);
+      return await this.db.query(text, params, options);
     } catch (error) {
       throw this.wrap(operation, error);
     }
@@ -466,6 +566,43 @@ export class PostgresEventStore implements EventStore {
       { cause: error },
     );
   }
+}
+
+/** One event of a batch, as the append statement takes it (see `appendStatement`). */
+interface PendingEvent {
+  o: number;
+  readonly id: string;
+  readonly t: string;
+  readonly ev: number;
+  readonly v: number;
+  readonly at: string;
+  readonly tn: string | null;
+  readonly d: SerializedEvent;
+}
+
+interface StoredIds {
+  readonly ids: ReadonlySet<string>;
+  readonly head: number;
+  readonly storeHead: number;
+}
+
+/** Every event was already stored: a retry of a committed append. */
+function duplicateResult(stored: StoredIds): AppendResult {
+  return { success: true, newVersion: stored.head, globalPosition: stored.storeHead };
+}
+
+/** The `EventVersionError` for the first event not numbered `expected + 1…`. */
+function versionError(
+  pending: readonly PendingEvent[],
+  aggregateId: string,
+  expectedVersion: number,
+): EventVersionError {
+  const index = Math.max(
+    0,
+    pending.findIndex((p, i) => p.v !== expectedVersion + 1 + i),
+  );
+  const bad = pending[index] as PendingEvent;
+  return new EventVersionError(expectedVersion + 1 + index, bad.v, bad.id, aggregateId);
 }
 
 function isoOrNull(field: string, value: unknown): string | null {

@@ -169,6 +169,27 @@ describe('FaultProxy', () => {
     client.socket.destroy();
   });
 
+  it('latency with resetProbability: resets connections at that rate', async () => {
+    const { proxy } = await setup();
+    let draws = 0;
+    const always = await FaultProxy.start({
+      targetHost: '127.0.0.1',
+      targetPort: proxy.port,
+      random: () => (draws++ === 0 ? 0 : 1),
+    });
+    cleanups.push(() => always.close());
+    always.setMode({ kind: 'latency', ms: 0, resetProbability: 0.5 });
+    const client = await connect(always.port);
+    client.socket.write('x'); // first draw 0 < 0.5: reset
+    await until(() => client.closed());
+    expect(client.error()?.code).toBe('ECONNRESET');
+    const next = await connect(always.port);
+    next.socket.write('y'); // draw 1: passes (through the inner proxy to the echo server)
+    await until(() => next.data().toString() === 'y');
+    next.socket.destroy();
+    expect(() => always.setMode({ kind: 'latency', ms: 0, resetProbability: 2 })).toThrow(RangeError);
+  });
+
   it('close-after-bytes: lets N bytes through, then resets mid-stream', async () => {
     const { echo, proxy } = await setup();
     proxy.setMode({ kind: 'close-after-bytes', bytes: 4, direction: 'upstream' });

@@ -18,8 +18,17 @@ export type ProxyMode =
   | { readonly kind: 'blackhole' }
   /** Current connections are reset (RST) and new ones reset as soon as they are accepted. */
   | { readonly kind: 'reset' }
-  /** Every chunk is delayed by `ms` (+ up to `jitterMs`), order kept per direction. */
-  | { readonly kind: 'latency'; readonly ms: number; readonly jitterMs?: number }
+  /**
+   * Every chunk is delayed by `ms` (+ up to `jitterMs`), order kept per direction; with
+   * `resetProbability`, each chunk resets its connection with that probability instead (the
+   * toxiproxy `latency` + `reset_peer` toxics).
+   */
+  | {
+      readonly kind: 'latency';
+      readonly ms: number;
+      readonly jitterMs?: number;
+      readonly resetProbability?: number;
+    }
   /**
    * After `bytes` more bytes in `direction` (per connection, counted from the moment the mode is
    * set or the connection opened), the connection is reset mid-stream.
@@ -265,6 +274,10 @@ export class FaultProxy {
         this.#reset(link);
         return;
       case 'latency': {
+        if (mode.resetProbability !== undefined && this.#random() < mode.resetProbability) {
+          this.#reset(link);
+          return;
+        }
         const now = Date.now();
         const delay = mode.ms + (mode.jitterMs ? this.#random() * mode.jitterMs : 0);
         const previous = direction === 'up' ? link.dueUp : link.dueDown;
@@ -343,6 +356,12 @@ function checkMode(mode: ProxyMode): ProxyMode {
     case 'latency':
       if (!(mode.ms >= 0) || (mode.jitterMs !== undefined && !(mode.jitterMs >= 0))) {
         throw new RangeError('FaultProxy latency: ms and jitterMs must be >= 0');
+      }
+      if (
+        mode.resetProbability !== undefined &&
+        !(mode.resetProbability >= 0 && mode.resetProbability <= 1)
+      ) {
+        throw new RangeError('FaultProxy latency: resetProbability must be within [0, 1]');
       }
       return mode;
     case 'close-after-bytes':

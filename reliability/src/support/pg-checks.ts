@@ -81,6 +81,35 @@ export interface AtomicState {
  * exactly the events at or before the checkpoint, each once.
  */
 export async function atomicState(sql: Sql, schema: string, subscriber: string): Promise<AtomicState> {
+  // One snapshot for the three reads (a commit landing between them would fake a tear).
+  return sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', (tx) =>
+    readAtomicState(tx as unknown as Sql, schema, subscriber),
+  ) as Promise<AtomicState>;
+}
+
+/**
+ * Waits until no backend of `applicationName` (prefix) is left on the server: a killed client's
+ * backend may still be finishing (even committing) what it last sent.
+ */
+export async function waitForBackendsGone(
+  sql: Sql,
+  applicationName: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  await waitUntil(
+    async () => {
+      const rows = await sql.unsafe<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE $1 || '%' AND pid <> pg_backend_pid()`,
+        [applicationName],
+      );
+      return Number(rows[0]?.n ?? 0) === 0;
+    },
+    timeoutMs,
+    `the backends of ${applicationName} to end`,
+  );
+}
+
+async function readAtomicState(sql: Sql, schema: string, subscriber: string): Promise<AtomicState> {
   const checkpoint = await checkpointOf(sql, schema, subscriber);
   const stored = await storedPositions(sql, schema);
   const fates = await sql.unsafe<{ event_id: string; n: number }[]>(

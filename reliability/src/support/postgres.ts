@@ -185,7 +185,8 @@ export interface PgStack {
   readonly unitOfWork: PostgresUnitOfWorkProvider;
   /** A manager on this stack with fast test defaults; `options` override them. */
   manager(options?: Partial<SubscriptionManagerOptions<PostgresTransaction>>): SubscriptionManager<PostgresTransaction>;
-  close(): Promise<void>;
+  /** Ends both clients; queries still running after `timeoutSeconds` (default 5) are cut off. */
+  close(timeoutSeconds?: number): Promise<void>;
 }
 
 /** Options of {@link pgStack}. */
@@ -232,8 +233,8 @@ export function pgStack(url: string, schema: string, options: PgStackOptions = {
         handlerBreaker: false,
         ...overrides,
       }),
-    close: async () => {
-      await Promise.all([sql.end({ timeout: 5 }), txSql.end({ timeout: 5 })]);
+    close: async (timeout = 5) => {
+      await Promise.all([sql.end({ timeout }), txSql.end({ timeout })]);
     },
   };
 }

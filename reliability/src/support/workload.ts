@@ -108,7 +108,7 @@ export class Writer {
             const stream = streams[i++ % streams.length] as string;
             const size = Math.min(batch, budget, perAppender - done);
             budget -= size;
-            await this.appendTo(stream, size, options);
+            if ((await this.appendTo(stream, size, options)) === 'stopped') return;
             done += size;
             const pause = typeof options.pauseMs === 'function' ? options.pauseMs() : options.pauseMs;
             if (pause) await sleep(pause);
@@ -123,14 +123,16 @@ export class Writer {
   async appendTo(
     stream: string,
     count: number,
-    options: Pick<WriterRunOptions, 'behaviour' | 'padding'> = {},
-  ): Promise<'ok' | 'fail' | 'unknown'> {
+    options: Pick<WriterRunOptions, 'behaviour' | 'padding' | 'stop'> = {},
+  ): Promise<'ok' | 'fail' | 'unknown' | 'stopped'> {
     let version = this.#versions.get(stream);
     for (let attempt = 1; version === undefined; attempt++) {
+      if (options.stop?.()) return 'stopped';
       try {
         version = (await this.store.getEvents(stream, REL_AGGREGATE_TYPE)).version;
       } catch (error) {
         // The store is unreachable for now (a fault test): wait and read again.
+        if (options.stop?.()) return 'stopped';
         if (attempt >= 200) throw error;
         await sleep(Math.min(500, 10 * attempt));
       }

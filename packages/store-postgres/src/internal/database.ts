@@ -7,7 +7,7 @@
 import { InvalidConfigError } from '@es/core';
 import { type ResolvedConnection, resolveConnection } from '../connection.js';
 import { validateSchemaName } from '../schema-name.js';
-import type { Executor, Row } from './executor.js';
+import type { Executor, QueryOptions, Row } from './executor.js';
 
 /** The connection and schema of one component. */
 export class Database {
@@ -33,10 +33,10 @@ export class Database {
   }
 
   /** Runs one statement. */
-  query(text: string, params: readonly unknown[]): Promise<Row[]> {
+  query(text: string, params: readonly unknown[], options?: QueryOptions): Promise<Row[]> {
     const executor = this.connection.executor;
-    if (executor !== undefined) return executor.query(text, params);
-    return this.connection.getExecutor().then((e) => e.query(text, params));
+    if (executor !== undefined) return executor.query(text, params, options);
+    return this.connection.getExecutor().then((e) => e.query(text, params, options));
   }
 
   /** The executor. */

@@ -14,12 +14,21 @@ export interface EventStoreStatements {
   /** Append without NOTIFY. */
   readonly append: string;
   readonly streamVersion: string;
+  /**
+   * Which of the event ids `$1` (a JSON array) are stored, the head of the stream `($2, $3)` and
+   * of the store. Run unprepared: it is rare and its `IN` list would favour a stale generic plan.
+   */
+  readonly storedIds: string;
+  /** `getEvents` selects the serialized event only (`data`, column 0). */
   readonly getEventsByType: string;
   readonly getEventsAnyType: string;
   readonly resolveGlobalPosition: string;
   readonly readAll: string;
   readonly readAllOfTypes: string;
   readonly globalPosition: string;
+  /** True when committed events after the cursor are held back by the horizon. */
+  readonly heldBack: string;
+  readonly heldBackOfTypes: string;
   readonly horizon: string;
 }
 
@@ -27,7 +36,7 @@ export interface EventStoreStatements {
  * Columns of a read, in this order: global_position, transaction_id, version, aggregate_id,
  * aggregate_type, data, stored_at (epoch ms).
  */
-const READ_COLUMNS = `global_position, transaction_id::text AS transaction_id, version, aggregate_id, aggregate_type, data, ${msOf('stored_at')} AS stored_at_ms`;
+const READ_COLUMNS = `global_position, transaction_id::text AS transaction_id_text, version, aggregate_id, aggregate_type, data, ${msOf('stored_at')} AS stored_at_ms`;
 
 /** Indexes of the columns of {@link READ_COLUMNS}. */
 export const READ = {
@@ -42,8 +51,7 @@ export const READ = {
 
 /**
  * Indexes of the result columns of the append statement: verdict, stream head before the append,
- * rows inserted, last inserted global position, store head (when nothing was inserted), and the
- * first event breaking the version rule (id, carried version, expected version).
+ * rows inserted, last inserted global position, and the store head (when nothing was inserted).
  */
 export const APPEND = {
   verdict: 0,
@@ -51,24 +59,29 @@ export const APPEND = {
   inserted: 2,
   lastPosition: 3,
   storeHead: 4,
-  badEventId: 5,
-  badCarried: 6,
-  badExpected: 7,
 } as const;
+
+/** Indexes of the result columns of {@link EventStoreStatements.storedIds}. */
+export const STORED = { ids: 0, head: 1, storeHead: 2 } as const;
 
 /**
  * The append statement: one round trip for a whole batch.
  *
- * Parameters: `$1` the batch as JSON text (objects `{o, id, t, ev, v, at, tn, d}`: ordinal, event
- * id, type, schema version, carried aggregate version, occurredAt ISO, tenant id, serialized
- * event), `$2` aggregate id, `$3` aggregate type, `$4` expected version.
+ * Parameters: `$1` the batch as JSON text (objects `{o, id, t, ev, v, at, tn, d}`: 0-based
+ * ordinal, event id, type, schema version, carried aggregate version, occurredAt ISO, tenant id,
+ * serialized event), `$2` aggregate id, `$3` aggregate type, `$4` expected version.
  *
- * It skips events whose id is stored, decides (`duplicate` when every event of a non-empty batch
- * is stored; `conflict` when the expected version does not hold; `version` when an exact expected
- * version meets events not numbered `expected + 1…`; else `ok`), and inserts only on `ok`,
- * stamping `head + n` as the version (and into the stored JSON when the event carried another).
- * A concurrent writer that commits the same version or event id first makes the INSERT fail with
- * 23505; the caller re-reads and retries or reports the conflict.
+ * It reads the stream's head (one backward index probe), decides (`conflict` when the expected
+ * version does not hold; `version` when an exact expected version meets events not numbered
+ * `expected + 1…`; else `ok`) and inserts only on `ok`, stamping `head + o + 1` as the version (also
+ * into the stored JSON when the event carried another one).
+ *
+ * It does not look for event ids that are already stored: the unique index on `event_id` does,
+ * and a re-append fails with 23505, after which the caller looks the ids up and retries with the
+ * new events only. An anti-join against the events table here would cost a probe per event and,
+ * worse, a prepared statement's generic plan made while the table is small turns it into a hash
+ * join over a sequential scan of the whole table, for every append, until the next ANALYZE.
+ * A concurrent writer that commits the same version first also makes the INSERT fail with 23505.
  */
 function appendStatement(quotedSchema: string, schema: string, notify: boolean): string {
   const events = `${quotedSchema}.events`;
@@ -78,39 +91,30 @@ function appendStatement(quotedSchema: string, schema: string, notify: boolean):
   return `WITH input AS (
   SELECT x.o, x.id, x.t, x.ev, x.v, x.at, x.tn, x.d
   FROM json_to_recordset($1::text::json) AS x(o int4, id text, t text, ev int4, v int4, at text, tn text, d jsonb)
-), fresh AS (
-  SELECT i.*, (row_number() OVER (ORDER BY i.o))::int4 AS rn FROM input i
-  WHERE NOT EXISTS (SELECT 1 FROM ${events} e WHERE e.event_id = i.id)
 ), head AS (
   SELECT coalesce(max(version), 0)::int4 AS v FROM ${events}
   WHERE aggregate_id = $2::text AND aggregate_type = $3::text
 ), verdict AS (
   SELECT h.v AS head, CASE
-    WHEN EXISTS (SELECT 1 FROM input) AND NOT EXISTS (SELECT 1 FROM fresh) THEN 'duplicate'
     WHEN $4::int4 = -1 THEN 'ok'
     WHEN $4::int4 = -2 THEN CASE WHEN h.v > 0 THEN 'ok' ELSE 'conflict' END
     WHEN $4::int4 <> h.v THEN 'conflict'
-    WHEN EXISTS (SELECT 1 FROM fresh f WHERE f.v <> h.v + f.rn) THEN 'version'
+    WHEN EXISTS (SELECT 1 FROM input i WHERE i.v <> h.v + i.o + 1) THEN 'version'
     ELSE 'ok' END AS verdict
   FROM head h
 ), ins AS (
   INSERT INTO ${events} (event_id, aggregate_id, aggregate_type, version, event_type, event_version, occurred_at, tenant_id, data)
-  SELECT f.id, $2::text, $3::text, vd.head + f.rn, f.t, f.ev, f.at::timestamptz, f.tn,
-    CASE WHEN f.v = vd.head + f.rn THEN f.d ELSE jsonb_set(f.d, '{aggregateVersion}', to_jsonb(vd.head + f.rn)) END
-  FROM fresh f CROSS JOIN verdict vd
+  SELECT i.id, $2::text, $3::text, vd.head + i.o + 1, i.t, i.ev, i.at::timestamptz, i.tn,
+    CASE WHEN i.v = vd.head + i.o + 1 THEN i.d ELSE jsonb_set(i.d, '{aggregateVersion}', to_jsonb(vd.head + i.o + 1)) END
+  FROM input i CROSS JOIN verdict vd
   WHERE vd.verdict = 'ok'
-  ORDER BY f.rn
+  ORDER BY i.o
   RETURNING global_position
 )
 SELECT vd.verdict AS verdict, vd.head AS head, (SELECT count(*) FROM ins)::int4 AS inserted,
   (SELECT max(global_position) FROM ins)::text AS last_position,
-  CASE WHEN NOT EXISTS (SELECT 1 FROM ins) THEN (SELECT coalesce(max(global_position), 0) FROM ${events})::text END AS store_head,
-  b.id AS bad_id, b.v AS bad_carried, b.expected AS bad_expected${notifyColumn}
-FROM verdict vd
-LEFT JOIN LATERAL (
-  SELECT f.id, f.v, vd.head + f.rn AS expected FROM fresh f
-  WHERE vd.verdict = 'version' AND f.v <> vd.head + f.rn ORDER BY f.rn LIMIT 1
-) b ON true`;
+  CASE WHEN NOT EXISTS (SELECT 1 FROM ins) THEN (SELECT coalesce(max(global_position), 0) FROM ${events})::text END AS store_head${notifyColumn}
+FROM verdict vd`;
 }
 
 const bySchema = new Map<string, EventStoreStatements>();
@@ -126,18 +130,24 @@ export function eventStoreStatements(schema: string): EventStoreStatements {
   statements = {
     appendNotify: appendStatement(quotedSchema, schema, true),
     append: appendStatement(quotedSchema, schema, false),
+    storedIds: `SELECT
+  (SELECT coalesce(json_agg(event_id), '[]'::json) FROM ${events}
+    WHERE event_id IN (SELECT json_array_elements_text($1::text::json)))::text AS stored_ids,
+  (SELECT coalesce(max(version), 0) FROM ${events}
+    WHERE aggregate_id = $2::text AND aggregate_type = $3::text)::int4 AS head,
+  (SELECT coalesce(max(global_position), 0) FROM ${events})::text AS store_head`,
     streamVersion: `SELECT coalesce(max(version), 0)::int4 AS version FROM ${events} WHERE aggregate_id = $1::text AND aggregate_type = $2::text`,
-    getEventsByType: `SELECT ${READ_COLUMNS} FROM ${events}
+    getEventsByType: `SELECT data FROM ${events}
 WHERE aggregate_id = $1::text AND aggregate_type = $2::text AND version > $3::int4
   AND ($4::text IS NULL OR occurred_at >= $4::text::timestamptz)
   AND ($5::text IS NULL OR occurred_at <= $5::text::timestamptz)
 ORDER BY version`,
-    getEventsAnyType: `SELECT ${READ_COLUMNS} FROM ${events}
+    getEventsAnyType: `SELECT data FROM ${events}
 WHERE aggregate_id = $1::text AND version > $2::int4
   AND ($3::text IS NULL OR occurred_at >= $3::text::timestamptz)
   AND ($4::text IS NULL OR occurred_at <= $4::text::timestamptz)
 ORDER BY global_position`,
-    resolveGlobalPosition: `SELECT transaction_id::text AS transaction_id, global_position FROM ${events}
+    resolveGlobalPosition: `SELECT transaction_id::text AS transaction_id_text, global_position FROM ${events}
 WHERE global_position <= $1::int8 ORDER BY global_position DESC LIMIT 1`,
     // The gap-free read: only transactions below the oldest one still running (they can no longer
     // change), in (transaction id, global position) order, served by the index on that pair.
@@ -151,6 +161,13 @@ WHERE ${gapFree}
 ORDER BY transaction_id, global_position
 LIMIT $3::int4`,
     globalPosition: `SELECT coalesce(max(global_position), 0)::text AS global_position FROM ${events}`,
+    heldBack: `SELECT EXISTS (SELECT 1 FROM ${events}
+  WHERE (transaction_id, global_position) > ($1::text::xid8, $2::int8)
+    AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held_back`,
+    heldBackOfTypes: `SELECT EXISTS (SELECT 1 FROM ${events}
+  WHERE (transaction_id, global_position) > ($1::text::xid8, $2::int8)
+    AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+    AND event_type IN (SELECT json_array_elements_text($3::text::json))) AS held_back`,
     horizon: `WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
 SELECT h.xmin::text AS horizon,
   (SELECT count(*) FROM ${events} e WHERE e.transaction_id >= h.xmin)::int8::text AS held_back,

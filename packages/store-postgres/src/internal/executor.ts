@@ -17,10 +17,22 @@ import type { Sql, TransactionSql } from 'postgres';
 /** A row as an array of column values, in the statement's column order. */
 export type Row = readonly unknown[];
 
+/** Options of {@link Executor.query}. */
+export interface QueryOptions {
+  /** Use a named prepared statement (default true). */
+  readonly prepare?: boolean;
+}
+
 /** Runs this package's SQL. */
 export interface Executor {
-  /** Runs one statement (prepared and cached by the driver where it can) and returns its rows. */
-  query(text: string, params: readonly unknown[]): Promise<Row[]>;
+  /**
+   * Runs one statement and returns its rows. By default it is prepared (a named statement the
+   * driver caches per connection); `prepare: false` plans it anew with the actual parameters, for
+   * rare statements whose generic plan could go stale.
+   */
+  query(text: string, params: readonly unknown[], options?: QueryOptions): Promise<Row[]>;
+  /** True when statements run inside a transaction the caller controls (a failure aborts it). */
+  readonly inTransaction: boolean;
   /** Runs one statement without parameters and without preparing it (DDL). */
   run(text: string): Promise<void>;
   /** Runs `work` in a transaction (a savepoint when this executor is already in one). */
@@ -50,10 +62,18 @@ type AnySql = Sql<Record<string, unknown>> | TransactionSql<Record<string, unkno
 
 /** Runs statements through postgres.js as named prepared statements (`unsafe(…, { prepare })`). */
 export class PostgresJsExecutor implements Executor {
-  constructor(private readonly sql: AnySql) {}
+  readonly inTransaction: boolean;
 
-  query(text: string, params: readonly unknown[]): Promise<Row[]> {
-    return this.sql.unsafe(text, params as never[], { prepare: true }).values() as Promise<Row[]>;
+  constructor(private readonly sql: AnySql) {
+    // A postgres.js transaction has savepoint(). (A reserved connection may be inside a BEGIN of
+    // its own; that cannot be seen from here, so it counts as outside.)
+    this.inTransaction = typeof (sql as { savepoint?: unknown }).savepoint === 'function';
+  }
+
+  query(text: string, params: readonly unknown[], options?: QueryOptions): Promise<Row[]> {
+    return this.sql
+      .unsafe(text, params as never[], { prepare: options?.prepare ?? true })
+      .values() as Promise<Row[]>;
   }
 
   async run(text: string): Promise<void> {
@@ -88,11 +108,17 @@ export class PostgresJsExecutor implements Executor {
  * prepares it.
  */
 export class DrizzleExecutor implements Executor {
-  constructor(readonly db: DrizzleDatabaseLike) {}
+  readonly inTransaction: boolean;
 
-  async query(text: string, params: readonly unknown[]): Promise<Row[]> {
+  constructor(readonly db: DrizzleDatabaseLike) {
+    // drizzle transactions have rollback(); databases do not.
+    this.inTransaction = typeof (db as { rollback?: unknown }).rollback === 'function';
+  }
+
+  async query(text: string, params: readonly unknown[], options?: QueryOptions): Promise<Row[]> {
+    const name = options?.prepare === false ? undefined : 'es';
     const result = await this.db._.session
-      .prepareQuery({ sql: text, params: params as unknown[] }, undefined, 'es', false)
+      .prepareQuery({ sql: text, params: params as unknown[] }, undefined, name, false)
       .execute();
     const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) ?? [];
     const out: Row[] = new Array(rows.length);
