@@ -48,6 +48,7 @@ export function connect(
     max: options.max ?? 4,
     onnotice: () => {},
     connect_timeout: options.connectTimeout ?? 10,
+    fetch_types: false,
     connection: { application_name: options.applicationName ?? 'es-reliability' },
   });
 }

@@ -272,8 +272,15 @@ describe('D3: the subscriber’s connections are terminated again and again duri
       terminated += await terminateBackends(admin, 'rel-d3-sub');
     }
     writing = false;
+    console.log('DBG terminations done', terminated, rounds);
+    const dbg = setInterval(async () => {
+      const h = await subscription.health();
+      console.log('DBG', subscription.state, JSON.stringify(h.lastError?.message), h.warnings, await fatedCount(admin, schema, 'p'));
+    }, 5000);
     await live;
+    console.log('DBG live done');
     await waitForAllFated(admin, schema, 'p', 60_000);
+    clearInterval(dbg);
     const state = subscription.state;
     await manager.stop();
     history.fates(await loadFates(admin, schema, 'p'));

@@ -56,6 +56,7 @@ describe('README quick start', () => {
       const events = [];
       for await (const stored of store.readAll()) events.push(stored.event);
       expect(events).toMatchObject([{ eventType: 'TaskCreated', title: 'Write the README' }]);
+      expect(await store.getHorizonStatus()).toMatchObject({ heldBackEvents: 0, stalled: false });
     } finally {
       await pglite.close();
     }
