@@ -5,7 +5,7 @@ export default defineProject({
   ssr: { resolve: { conditions: ['@es/source'] } },
   test: {
     name: 'tutorial',
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'test/*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
   },

@@ -34,7 +34,7 @@ export class TaskAggregate extends AggregateRoot<TaskState, TaskEvent> {
   /** Creates the task. */
   create(title: string): void {
     if (this.version > 0) throw new Error('Task already exists');
-    if (!title || !title.trim()) throw new Error('Title cannot be empty');
+    if (!title?.trim()) throw new Error('Title cannot be empty');
     this.raiseEvent(TaskCreated, { title });
   }
 

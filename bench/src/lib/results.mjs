@@ -56,7 +56,14 @@ export class Results {
 const ROLE_ORDER = { reference: 0, es: 1, peer: 2 };
 
 function summarizeGroup(group) {
-  const impls = [...group.impls.values()].sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
+  // reference first, then @es (its default configuration first), then peers; stable by name
+  const rank = (impl) => (/\(defaults\)|^[^(]*$/.test(impl.name) ? 0 : 1);
+  const impls = [...group.impls.values()].sort(
+    (a, b) =>
+      ROLE_ORDER[a.role] - ROLE_ORDER[b.role] ||
+      rank(a) - rank(b) ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   const reference = impls.find((i) => i.role === 'reference');
   const rows = impls.map((impl) => {
     const values = impl.samples.filter((v) => v !== undefined);

@@ -11,6 +11,7 @@ import {
   SerializationError,
 } from './errors.js';
 import type { AnyEventDefinition, EventDefinition } from './event-definition.js';
+import { reviveHandedOver } from './internal/event-builder.js';
 import type { JsonValue } from './internal/values.js';
 import {
   CyclicValueError,
@@ -186,22 +187,34 @@ export class EventRegistry {
    * @throws {EventTypeNotFoundError} ES_EVENT_TYPE_NOT_FOUND when the type is not registered.
    */
   deserialize(value: unknown): DomainEvent {
-    let data = value;
-    if (typeof value === 'string') {
-      try {
-        data = JSON.parse(value);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new SerializationError(
-          `Malformed event JSON: ${reason}`,
-          undefined,
-          [`json: ${reason}`],
-          {
-            cause: error,
-          },
-        );
-      }
-    }
+    if (typeof value === 'string') return this.#revive(parseEventJson(value), true);
+    return this.#revive(value, false);
+  }
+
+  /**
+   * {@link EventRegistry.deserialize} for a value the caller hands over: one nobody else holds or
+   * will touch again, typically fresh from `JSON.parse` or a database driver's JSON parser (event
+   * stores use it for the rows they read). It validates exactly like `deserialize` and throws the
+   * same errors, but instead of building a deep-frozen copy of the payload and metadata it freezes
+   * the given objects and arrays in place and makes them part of the event: one new object (the
+   * event) instead of a copy of everything. A payload with a schema is still copied from the
+   * schema's output. Never pass a live object other code may still mutate or expect mutable (use
+   * `deserialize` for those); a JSON string is parsed and handled as owned either way.
+   *
+   * @throws {SerializationError} ES_SERIALIZATION on malformed JSON, a value that is not an object,
+   * a missing `eventType`, a bad envelope or a payload the schema rejects (as `deserialize`).
+   * @throws {EventTypeNotFoundError} ES_EVENT_TYPE_NOT_FOUND when the type is not registered.
+   *
+   * @example
+   * ```ts
+   * const event = registry.deserializeOwned(JSON.parse(row.data));
+   * ```
+   */
+  deserializeOwned(value: unknown): DomainEvent {
+    return this.#revive(typeof value === 'string' ? parseEventJson(value) : value, true);
+  }
+
+  #revive(data: unknown, owned: boolean): DomainEvent {
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
       throw new SerializationError(
         `A serialized event must be an object (got ${kindOf(data)})`,
@@ -218,7 +231,20 @@ export class EventRegistry {
     }
     const definition = this.#types.get(eventType);
     if (definition === undefined) throw new EventTypeNotFoundError(eventType, this.listTypes());
+    if (owned) return reviveHandedOver(definition, record) as DomainEvent;
     return definition.revive(record) as DomainEvent;
+  }
+}
+
+/** `JSON.parse` of serialized event text. @throws {SerializationError} on malformed JSON. */
+function parseEventJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SerializationError(`Malformed event JSON: ${reason}`, undefined, [`json: ${reason}`], {
+      cause: error,
+    });
   }
 }
 

@@ -256,6 +256,22 @@ describe('checkHistory', () => {
     expect(kinds(parking)).toEqual(['overtook-dead-letter']);
     // With dlqOrdering 'none' that is allowed.
     expect(checkHistory({ ...h, fates }).anomalies).toEqual([]);
+    // Once the dead letter is redriven, later versions flow in the main order again…
+    const redriven: FateRecord[] = [
+      { subscriber: 'p', eventId: 'e-0-1', fate: 'applied', seq: 1 },
+      { subscriber: 'p', eventId: 'e-0-2', fate: 'dead-lettered' },
+      { subscriber: 'p', eventId: 'e-0-2', fate: 'applied', redrive: true, seq: 2 },
+      { subscriber: 'p', eventId: 'e-0-3', fate: 'applied', seq: 3 },
+    ];
+    const spec = [{ name: 'p', perStreamParking: true }];
+    expect(checkHistory({ ...h, fates: redriven, subscribers: spec }).anomalies).toEqual([]);
+    // …but not before it was redriven.
+    const early = redriven.map((f) =>
+      f.redrive ? { ...f, seq: 4 } : f,
+    );
+    expect(kinds(checkHistory({ ...h, fates: early, subscribers: spec }))).toEqual([
+      'overtook-dead-letter',
+    ]);
   });
 
   it('detects subscribers that disagree on the order', () => {

@@ -427,7 +427,7 @@ export function checkHistory(options: CheckOptions): CheckResult {
       'redrive',
       report,
     );
-    if (spec.perStreamParking) checkParking(name, mainFirsts, events, report);
+    if (spec.perStreamParking) checkParking(name, mainFirsts, redrives, events, report);
     if (stored !== undefined) {
       let last = -1;
       let lastId = '';
@@ -570,29 +570,60 @@ function checkStreamOrder(
 function checkParking(
   subscriber: string,
   fates: readonly FateRecord[],
+  redrives: ReadonlyMap<string, FateRecord[]>,
   events: ReadonlyMap<string, EventInfo>,
   report: (anomaly: Anomaly) => void,
 ): void {
-  const firstDead = new Map<string, number>();
+  // Per stream: the dead-lettered (or parked) versions, sorted, with the prefix maximum of the
+  // sequence at which they were redriven (Infinity while one of them is not redriven).
+  const dead = new Map<string, { version: number; redriveSeq: number }[]>();
   for (const fate of fates) {
     if (!DEAD.has(fate.fate)) continue;
     const { streamId, version } = streamAndVersion(fate, events);
     if (streamId === undefined || version === undefined) continue;
-    const known = firstDead.get(streamId);
-    if (known === undefined || version < known) firstDead.set(streamId, version);
+    const redrive = redrives.get(fate.eventId)?.[0];
+    let list = dead.get(streamId);
+    if (list === undefined) {
+      list = [];
+      dead.set(streamId, list);
+    }
+    list.push({ version, redriveSeq: redrive?.seq ?? Number.POSITIVE_INFINITY });
+  }
+  const prefix = new Map<string, { versions: number[]; maxSeq: number[] }>();
+  for (const [stream, list] of dead) {
+    list.sort((a, b) => a.version - b.version);
+    const maxSeq: number[] = [];
+    let max = Number.NEGATIVE_INFINITY;
+    for (const d of list) {
+      max = Math.max(max, d.redriveSeq);
+      maxSeq.push(max);
+    }
+    prefix.set(stream, { versions: list.map((d) => d.version), maxSeq });
   }
   for (const fate of fates) {
     if (fate.fate !== 'applied') continue;
     const { streamId, version } = streamAndVersion(fate, events);
     if (streamId === undefined || version === undefined) continue;
-    const dead = firstDead.get(streamId);
-    if (dead !== undefined && version > dead) {
+    const p = prefix.get(streamId);
+    if (p === undefined) continue;
+    // The dead versions below this one, and the latest redrive among them.
+    let lo = 0;
+    let hi = p.versions.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((p.versions[mid] as number) < version) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0) continue;
+    const latestRedrive = p.maxSeq[lo - 1] as number;
+    const seq = fate.seq ?? Number.NEGATIVE_INFINITY;
+    if (!(latestRedrive < seq)) {
       report({
         kind: 'overtook-dead-letter',
         subscriber,
         eventId: fate.eventId,
         streamId,
-        detail: `version ${version} applied while version ${dead} is dead-lettered`,
+        detail: `version ${version} applied while version ${p.versions[0]} of its stream is dead-lettered and not yet redriven`,
       });
     }
   }

@@ -48,7 +48,6 @@ export function connect(
     max: options.max ?? 4,
     onnotice: () => {},
     connect_timeout: options.connectTimeout ?? 10,
-    fetch_types: false,
     connection: { application_name: options.applicationName ?? 'es-reliability' },
   });
 }
@@ -197,13 +196,16 @@ export interface PgStackOptions {
   readonly txMax?: number;
   /** Send NOTIFY on append (default true). */
   readonly notify?: boolean;
+  /** postgres.js `connect_timeout` in seconds (default 10). */
+  readonly connectTimeout?: number;
 }
 
 /** Builds a {@link PgStack} on `url` and `schema`. */
 export function pgStack(url: string, schema: string, options: PgStackOptions = {}): PgStack {
   const name = options.applicationName ?? 'es-reliability';
-  const sql = connect(url, { max: options.max ?? 4, applicationName: name });
-  const txSql = connect(url, { max: options.txMax ?? 2, applicationName: `${name}-tx` });
+  const timeout = options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout };
+  const sql = connect(url, { max: options.max ?? 4, applicationName: name, ...timeout });
+  const txSql = connect(url, { max: options.txMax ?? 2, applicationName: `${name}-tx`, ...timeout });
   const db = drizzle(txSql);
   const store = new PostgresEventStore({
     connection: sql,

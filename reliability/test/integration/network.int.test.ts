@@ -14,6 +14,7 @@ import {
 import type { Subscription } from '@es/subscriptions';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FaultProxy } from '../../src/faults/fault-proxy.js';
+import { SubscriberProcess } from '../../src/faults/subscriber-process.js';
 import { ThrowawayCluster } from '../../src/faults/throwaway-cluster.js';
 import { describeResult } from '../../src/history/checker.js';
 import { History } from '../../src/history/history.js';
@@ -32,6 +33,7 @@ import {
 import { seededRandom, seedFromEnv, sleep, waitUntil, Writer } from '../../src/support/workload.js';
 
 const url = inject('relDatabaseUrl');
+const bundle = inject('subscriberBundle');
 const target = new URL(url);
 let admin: ReturnType<typeof connect>;
 
@@ -160,6 +162,9 @@ describe('D1: the connection drops during an append', () => {
     const first = await pending;
     expect(first.outcome).toBe('unknown');
     expect(first.error).toBeInstanceOf(PostgresEventStoreError);
+    // postgres.js 3.4.9 loses a query issued on the client between the socket's 'error' and
+    // 'close' events (it hangs forever); a caller that retries at once can hit that window.
+    await sleep(200);
     // The caller does not know; a retry with the same ids is safe: success, no second copy.
     const retry = await history.append('u', ids, () =>
       store.appendEvents('u', REL_AGGREGATE_TYPE, events, 0),
@@ -235,8 +240,8 @@ describe('D2: a half-open LISTEN connection', () => {
   });
 });
 
-describe('D3: the subscriber’s connections are terminated again and again during catch-up', () => {
-  it('50 backends terminated during a 3 000-event catch-up and live appends: resumes from its checkpoint, checker clean', async () => {
+describe('D3: the subscriber’s connections are terminated again and again', () => {
+  it('50 backends terminated during a 3 000-event catch-up and live appends: the subscriber survives, resumes from its checkpoint, checker clean', async () => {
     const seed = seedFromEnv();
     const random = seededRandom(seed);
     const schema = await freshSchema(admin, 'd3');
@@ -248,58 +253,61 @@ describe('D3: the subscriber’s connections are terminated again and again duri
       concurrency: 4,
       batch: 10,
     });
-    const stack = pgStack(url, schema, { applicationName: 'rel-d3-sub' });
-    const manager = stack.manager();
-    const subscription = manager.subscribe(appliedProjection({ name: 'p', schema }), {
+    // The subscriber runs in its own process: a driver crash kills it, not the test runner.
+    const child = SubscriberProcess.start(bundle, {
+      url,
+      schema,
+      subscriber: 'p',
       batchSize: 50,
+      applicationName: 'rel-child-d3',
     });
-    await manager.start();
+    await child.waitFor('ready');
     // Keep appending while the subscriber is hit, so that it is never idle for long.
     let writing = true;
     const live = (async () => {
       const writer = new Writer(writerStack.store, history, 'live');
-      while (writing) {
+      while (writing && child.exit === undefined) {
         await writer.appendTo(`live${Math.floor(random() * 8)}`, 5);
         await sleep(20);
       }
     })();
     let terminated = 0;
     let rounds = 0;
-    const deadline = Date.now() + 60_000;
-    while (terminated < 50 && Date.now() < deadline) {
+    const deadline = Date.now() + 30_000;
+    while (terminated < 50 && Date.now() < deadline && child.exit === undefined) {
       rounds++;
       await sleep(10 + Math.floor(random() * 40));
-      terminated += await terminateBackends(admin, 'rel-d3-sub');
+      terminated += await terminateBackends(admin, 'rel-child-d3');
     }
     writing = false;
-    console.log('DBG terminations done', terminated, rounds);
-    const dbg = setInterval(async () => {
-      const h = await subscription.health();
-      console.log('DBG', subscription.state, JSON.stringify(h.lastError?.message), h.warnings, await fatedCount(admin, schema, 'p'));
-    }, 5000);
     await live;
-    console.log('DBG live done');
-    await waitForAllFated(admin, schema, 'p', 60_000);
-    clearInterval(dbg);
-    const state = subscription.state;
-    await manager.stop();
+    let stalled: string | undefined;
+    if (child.exit === undefined) {
+      await waitForAllFated(admin, schema, 'p', 30_000).catch((e: Error) => {
+        stalled = e.message;
+      });
+    }
+    const crashed = child.exit;
+    const stderr = child.stderr;
+    if (crashed === undefined) await child.stop(10_000);
     history.fates(await loadFates(admin, schema, 'p'));
     const result = history.check({ stored: await loadStored(admin, schema), subscribers: ['p'] });
     recordFigures(
       figuresOf('D3', 'postgres', result, {
         faults: terminated,
-        notes: `${rounds} rounds of pg_terminate_backend on the subscriber's connections (${terminated} backends); seed ${seed}`,
+        notes: `${terminated} subscriber backends terminated in ${rounds} rounds; ${crashed ? `subscriber process died (code ${crashed.code}, signal ${crashed.signal})` : stalled ? 'subscriber stalled' : 'subscriber survived'}; seed ${seed}`,
       }),
     );
+    expect(crashed, `the subscriber process died under pg_terminate_backend:\n${stderr.slice(-3_000)}`).toBeUndefined();
+    expect(stalled, `the subscriber stopped making progress:\n${stderr.slice(-3_000)}`).toBeUndefined();
     expect(result.anomalies, `seed ${seed}\n${describeResult(result)}`).toEqual([]);
-    expect(state).not.toBe('error');
     expect(terminated).toBeGreaterThanOrEqual(50);
-    await Promise.all([stack.close(), writerStack.close()]);
+    await writerStack.close();
   });
 });
 
 describe('D4: latency and resets under load', () => {
-  it('100 ± 50 ms latency and 1 % resets for 8 s: slower, still exactly once, recovers at once', async () => {
+  it('100 ± 50 ms latency and 1 % resets for 8 s on every connection: slower, still exactly once, recovers at once', async () => {
     const seed = seedFromEnv();
     const schema = await freshSchema(admin, 'd4');
     const proxy = await FaultProxy.start({
@@ -309,13 +317,14 @@ describe('D4: latency and resets under load', () => {
     });
     const proxied = proxy.rewrite(url);
     const writerStack = pgStack(proxied, schema, { applicationName: 'rel-d4-writer', max: 4 });
-    const stack = pgStack(proxied, schema, { applicationName: 'rel-d4-sub' });
-    const manager = stack.manager();
-    const subscription: Subscription<PostgresTransaction> = manager.subscribe(
-      appliedProjection({ name: 'p', schema }),
-      { batchSize: 20 },
-    );
-    await manager.start();
+    const child = SubscriberProcess.start(bundle, {
+      url: proxied,
+      schema,
+      subscriber: 'p',
+      batchSize: 20,
+      applicationName: 'rel-child-d4',
+    });
+    await child.waitFor('ready');
     const history = new History();
     const writer = new Writer(writerStack.store, history);
     let stop = false;
@@ -328,27 +337,36 @@ describe('D4: latency and resets under load', () => {
     const during = (await fatedCount(admin, schema, 'p')) - before;
     proxy.setMode({ kind: 'pass' });
     stop = true;
-    await writing;
+    // An append lost in a driver race (see D1) never settles: after 5 s it stays "unknown" and
+    // ending the client makes sure it cannot commit later.
+    const writerDone = await Promise.race([writing.then(() => true), sleep(5_000).then(() => false)]);
+    await writerStack.close(0);
     const resets = proxy.stats.resets - resetsBefore;
     const healedAt = Date.now();
-    await waitForAllFated(admin, schema, 'p', 60_000);
+    let stalled: string | undefined;
+    if (child.exit === undefined) {
+      await waitForAllFated(admin, schema, 'p', 30_000).catch((e: Error) => {
+        stalled = e.message;
+      });
+    }
     const recoveryMs = Date.now() - healedAt;
-    const state = subscription.state;
-    await manager.stop();
+    const crashed = child.exit;
+    const stderr = child.stderr;
+    if (crashed === undefined) await child.stop(10_000);
     history.fates(await loadFates(admin, schema, 'p'));
     const result = history.check({ stored: await loadStored(admin, schema), subscribers: ['p'] });
     recordFigures(
       figuresOf('D4', 'postgres', result, {
         faults: resets,
-        notes: `8 s of 100±50 ms latency and 1 % resets per chunk on every connection (writer and subscriber): ${resets} resets, ${result.counts.appendsUnknown} appends with unknown outcome (${result.counts.unknownCommitted} events committed); ${before} events fated in the clean first second, ${during} during the 8 s of faults; caught up ${recoveryMs} ms after the faults stopped; seed ${seed}`,
+        notes: `8 s of 100±50 ms latency and 1 % resets per chunk on every connection (writer and subscriber): ${resets} resets, ${result.counts.appendsUnknown} appends with unknown outcome (${result.counts.unknownCommitted} events committed)${writerDone ? '' : ', writer wedged by a lost query'}; ${before} events fated in the clean first second, ${during} during the 8 s of faults; ${crashed ? `subscriber process died (code ${crashed.code})` : stalled ? 'subscriber stalled' : `caught up ${recoveryMs} ms after the faults stopped`}; seed ${seed}`,
       }),
     );
+    await proxy.close();
+    expect(crashed, `the subscriber process died under resets:\n${stderr.slice(-3_000)}`).toBeUndefined();
+    expect(stalled, `the subscriber stopped making progress:\n${stderr.slice(-3_000)}`).toBeUndefined();
     expect(result.anomalies, `seed ${seed}\n${describeResult(result)}`).toEqual([]);
-    expect(state).not.toBe('error');
     expect(resets).toBeGreaterThan(0);
     expect(recoveryMs).toBeLessThan(15_000);
-    await Promise.all([stack.close(), writerStack.close()]);
-    await proxy.close();
   });
 });
 

@@ -114,6 +114,40 @@ function checkPayload(
   return output;
 }
 
+/**
+ * Deep-freezes owned JSON-like data in place and returns it: plain objects and arrays are frozen
+ * (and walked), everything else is returned as it is — like {@link deepFreezeCopy} without the
+ * copy, for data nobody else holds. Already frozen containers are walked too, so a frozen object
+ * never hides a mutable one.
+ *
+ * @throws {CyclicValueError} for a cyclic structure.
+ */
+function deepFreezeInPlace(value: unknown, ancestors?: unknown[]): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const stack = ancestors ?? [];
+    if (stack.includes(value)) throw new CyclicValueError('cyclic array');
+    stack.push(value);
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null) deepFreezeInPlace(item, stack);
+    }
+    stack.pop();
+    return Object.freeze(value);
+  }
+  if (!isPlainObject(value)) return value;
+  const stack = ancestors ?? [];
+  if (stack.includes(value)) throw new CyclicValueError('cyclic object');
+  stack.push(value);
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const item: unknown = value[keys[i] as string];
+    if (typeof item === 'object' && item !== null) deepFreezeInPlace(item, stack);
+  }
+  stack.pop();
+  return Object.freeze(value);
+}
+
 /** Copies the payload fields onto the event being built, deep-frozen. */
 function attachPayload(
   event: Record<string, unknown>,
@@ -130,14 +164,47 @@ function attachPayload(
   }
 }
 
-function metadataOf(value: unknown, issues: string[]): Readonly<Record<string, unknown>> {
+/**
+ * Puts the payload fields of serialized data (its keys that are not envelope names) onto the event
+ * being built, without an intermediate payload object: deep-frozen copies, or — for owned data —
+ * the values themselves, frozen in place.
+ */
+function attachDataPayload(
+  event: Record<string, unknown>,
+  data: Readonly<Record<string, unknown>>,
+  keys: readonly string[],
+  eventType: string,
+  owned: boolean,
+): void {
+  try {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      if (ENVELOPE_KEYS.has(key)) continue;
+      const value = data[key];
+      setOwn(event, key, owned ? deepFreezeInPlace(value) : deepFreezeCopy(value));
+    }
+  } catch (error) {
+    if (error instanceof CyclicValueError) {
+      fail(eventType, ['payload: contains a cyclic structure']);
+    }
+    throw error;
+  }
+}
+
+function metadataOf(
+  value: unknown,
+  issues: string[],
+  owned = false,
+): Readonly<Record<string, unknown>> {
   if (value === undefined || value === null) return EMPTY_METADATA;
   if (!isPlainObject(value)) {
     issues.push(`metadata: must be a plain object (got ${describe(value)})`);
     return EMPTY_METADATA;
   }
   try {
-    return deepFreezeCopy(value) as Readonly<Record<string, unknown>>;
+    return (owned ? deepFreezeInPlace(value) : deepFreezeCopy(value)) as Readonly<
+      Record<string, unknown>
+    >;
   } catch (error) {
     if (error instanceof CyclicValueError) {
       issues.push('metadata: contains a cyclic structure');
@@ -178,6 +245,36 @@ function finish(
   envelope.metadata = optional.metadata;
   attachPayload(envelope, payload, shape.eventType);
   return Object.freeze(envelope) as DomainEvent;
+}
+
+/**
+ * The serialized data whose ownership the registry hands to the next {@link reviveEvent} call
+ * (see {@link reviveHandedOver}); `undefined` when none is.
+ */
+let handedOver: object | undefined;
+
+/**
+ * Calls `definition.revive(data)` telling {@link reviveEvent} — when that is a definition's own
+ * revive, which calls it with `data` — that `data` is owned: nobody else holds it (it came from
+ * `JSON.parse` or a driver's parser), so its nested objects and arrays may be frozen in place and
+ * become part of the event instead of being copied. A definition with another `revive` is called
+ * as usual.
+ *
+ * The hand-over is a module variable rather than a parameter because the registry knows
+ * definitions only by their public `revive(data)`; it is consumed by the first `reviveEvent` that
+ * sees `data` and cleared when `revive` returns or throws, so it never reaches another call
+ * (all of this is synchronous).
+ */
+export function reviveHandedOver<T>(
+  definition: { revive(data: Readonly<Record<string, unknown>>): T },
+  data: Readonly<Record<string, unknown>>,
+): T {
+  handedOver = data;
+  try {
+    return definition.revive(data);
+  } finally {
+    handedOver = undefined;
+  }
 }
 
 /**
@@ -308,8 +405,13 @@ export function reviveEvent(
   shape: EventShape,
   data: Readonly<Record<string, unknown>>,
 ): DomainEvent {
+  const owned = handedOver !== undefined && data === handedOver;
+  if (owned) handedOver = undefined;
   const issues: string[] = [];
-  const payload: Record<string, unknown> = {};
+  const schema = shape.schema;
+  // The schema needs the payload as an object of its own; without one, the payload fields go from
+  // `data` straight onto the event.
+  const payload: Record<string, unknown> | undefined = schema === undefined ? undefined : {};
   let eventType: unknown;
   let eventVersion: unknown;
   let aggregateType: unknown;
@@ -322,47 +424,49 @@ export function reviveEvent(
   let tenantId: unknown;
   let actorId: unknown;
   let metadata: unknown;
-  for (const key of Object.keys(data)) {
-    const value = data[key];
+  const keys = Object.keys(data);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
     switch (key) {
       case 'eventType':
-        eventType = value;
+        eventType = data[key];
         break;
       case 'eventVersion':
-        eventVersion = value;
+        eventVersion = data[key];
         break;
       case 'aggregateType':
-        aggregateType = value;
+        aggregateType = data[key];
         break;
       case 'aggregateId':
-        aggregateId = value;
+        aggregateId = data[key];
         break;
       case 'aggregateVersion':
-        aggregateVersion = value;
+        aggregateVersion = data[key];
         break;
       case 'eventId':
-        eventId = value;
+        eventId = data[key];
         break;
       case 'occurredAt':
-        occurredAt = value;
+        occurredAt = data[key];
         break;
       case 'correlationId':
-        correlationId = value;
+        correlationId = data[key];
         break;
       case 'causationId':
-        causationId = value;
+        causationId = data[key];
         break;
       case 'tenantId':
-        tenantId = value;
+        tenantId = data[key];
         break;
       case 'actorId':
-        actorId = value;
+        actorId = data[key];
         break;
       case 'metadata':
-        metadata = value;
+        metadata = data[key];
         break;
       default:
-        setOwn(payload, key, value);
+        // Read once, where they go: into the schema's payload, or onto the event.
+        if (payload !== undefined) setOwn(payload, key, data[key]);
     }
   }
 
@@ -407,30 +511,31 @@ export function reviveEvent(
   const causation = optionalId('causationId', causationId, issues, true);
   const tenant = optionalId('tenantId', tenantId, issues, true);
   const actor = optionalId('actorId', actorId, issues, true);
-  const meta = metadataOf(metadata, issues);
-  const checked = checkPayload(shape, payload, issues);
-  if (issues.length > 0 || checked === undefined) fail(shape.eventType, issues);
+  const meta = metadataOf(metadata, issues, owned);
+  const checked = payload === undefined ? undefined : checkPayload(shape, payload, issues);
+  if (issues.length > 0 || (payload !== undefined && checked === undefined)) {
+    fail(shape.eventType, issues);
+  }
 
-  return finish(
-    shape,
-    {
-      eventId,
-      eventType: shape.eventType,
-      eventVersion,
-      occurredAt: when,
-      aggregateId,
-      aggregateType,
-      aggregateVersion,
-    },
-    {
-      tenantId: tenant,
-      actorId: actor,
-      causationId: causation,
-      correlationId: correlationId as string,
-      metadata: meta,
-    },
-    checked,
-  );
+  const event: Record<string, unknown> = {
+    eventId,
+    eventType: shape.eventType,
+    eventVersion,
+    occurredAt: when,
+    aggregateId,
+    aggregateType,
+    aggregateVersion,
+  };
+  if (tenant !== undefined) event.tenantId = tenant;
+  if (actor !== undefined) event.actorId = actor;
+  event.correlationId = correlationId;
+  if (causation !== undefined) event.causationId = causation;
+  event.metadata = meta;
+  // A schema's output is copied even from owned data: it may hold values the schema shares
+  // between calls (defaults), which must not be frozen in place.
+  if (checked !== undefined) attachPayload(event, checked, shape.eventType);
+  else attachDataPayload(event, data, keys, shape.eventType, owned);
+  return Object.freeze(event) as DomainEvent;
 }
 
 /**
