@@ -27,6 +27,7 @@ stage "install" pnpm install "${install_flags[@]}" || { node scripts/count-resul
 stage "build" pnpm build || { node scripts/count-results.mjs --extra-failed 1; exit 1; }
 stage "typecheck" pnpm typecheck
 stage "lint" pnpm lint
+stage "package shape (publint, attw)" pnpm lint:package
 
 if url=$(bash scripts/ensure-postgres.sh); then
   export DATABASE_URL="$url"

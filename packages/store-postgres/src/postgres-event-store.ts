@@ -8,7 +8,7 @@ import {
   assertAppendArguments,
   type DomainEvent,
   defaultRegistry,
-  type EventRegistry,
+  EventRegistry,
   type EventStore,
   type EventStream,
   EventVersionError,
@@ -116,6 +116,8 @@ export class PostgresEventStore implements EventStore {
   private readonly db: Database;
   private readonly sql: EventStoreStatements;
   private readonly registry: EventRegistry;
+  /** Revives the `data` of a row read (see {@link rowEventReviver}). */
+  private readonly reviveData: (data: unknown) => DomainEvent;
   private readonly appendSql: string;
   private readonly readBatchSize: number;
   private readonly horizonWaitMs: number;
@@ -135,6 +137,7 @@ export class PostgresEventStore implements EventStore {
       );
     }
     this.registry = registry;
+    this.reviveData = rowEventReviver(registry);
     if (options.notify !== undefined && typeof options.notify !== 'boolean') {
       throw new InvalidConfigError(
         'PostgresEventStore.notify',
@@ -277,10 +280,8 @@ export class PostgresEventStore implements EventStore {
         : [aggregateId, aggregateType, fromVersion, from, to],
     );
     const events = new Array<DomainEvent>(rows.length);
-    const registry = this.registry;
-    for (let i = 0; i < rows.length; i++) {
-      events[i] = registry.deserialize(toJsonObject((rows[i] as Row)[0]));
-    }
+    const revive = this.reviveData;
+    for (let i = 0; i < rows.length; i++) events[i] = revive((rows[i] as Row)[0]);
     const last = events[events.length - 1];
     return {
       aggregateId,
@@ -402,14 +403,14 @@ export class PostgresEventStore implements EventStore {
         types === undefined ? this.sql.readAll : this.sql.readAllOfTypes,
         params,
       );
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i] as Row;
-        const stored = this.toStoredEvent(row);
+      for (let i = 0; i < rows.length; i++) yield this.toStoredEvent(rows[i] as Row);
+      // The next page starts after the last row (an iteration ended early never gets here).
+      const last = rows[rows.length - 1];
+      if (last !== undefined) {
         cursor = {
-          transactionId: String(row[READ.transactionId]),
-          globalPosition: stored.globalPosition,
+          transactionId: String(last[READ.transactionId]),
+          globalPosition: toNumber(last[READ.globalPosition]),
         };
-        yield stored;
       }
       remaining -= rows.length;
       if (rows.length === size) continue;
@@ -528,13 +529,9 @@ export class PostgresEventStore implements EventStore {
     };
   }
 
-  private revive(row: Row): DomainEvent {
-    return this.registry.deserialize(toJsonObject(row[READ.data]));
-  }
-
   private toStoredEvent(row: Row): StoredEvent {
     const globalPosition = toNumber(row[READ.globalPosition]);
-    const event = this.revive(row);
+    const event = this.reviveData(row[READ.data]);
     return {
       event,
       streamId: `${String(row[READ.aggregateId])}:${String(row[READ.aggregateType])}`,
@@ -603,6 +600,22 @@ function versionError(
   );
   const bad = pending[index] as PendingEvent;
   return new EventVersionError(expectedVersion + 1 + index, bad.v, bad.id, aggregateId);
+}
+
+/**
+ * How a store revives the `data` column of the rows it reads: the driver parsed it (or it is JSON
+ * text, parsed here), so nothing else holds it and `EventRegistry.deserializeOwned` may freeze it
+ * in place instead of copying it. A registry whose `deserialize` is overridden (a subclass that
+ * upcasts, say) keeps getting every row through that `deserialize`.
+ */
+function rowEventReviver(registry: EventRegistry): (data: unknown) => DomainEvent {
+  if (
+    registry.deserialize === EventRegistry.prototype.deserialize &&
+    typeof registry.deserializeOwned === 'function'
+  ) {
+    return (data) => registry.deserializeOwned(data);
+  }
+  return (data) => registry.deserialize(toJsonObject(data));
 }
 
 function isoOrNull(field: string, value: unknown): string | null {

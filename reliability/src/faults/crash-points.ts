@@ -42,6 +42,8 @@ export interface ChildConfig {
   readonly dlqOrdering?: 'per-stream' | 'none';
   /** `run` (default): subscribe and run; `redrive`: redrive the DLQ once and exit. */
   readonly mode?: 'run' | 'redrive';
+  /** The handler is fixed: poison events succeed (for redrive runs). */
+  readonly fixed?: boolean;
   /** Sleep in every handler call, so that kills land mid-batch. */
   readonly handlerDelayMs?: number;
   /** Crash (SIGKILL) at this point… */

@@ -126,6 +126,8 @@ export interface AppliedProjectionOptions {
     event: DomainEvent,
     context: ProjectionContext<PostgresTransaction>,
   ) => void | Promise<void>;
+  /** The poison is fixed: `poison` events are applied like any other (redrive tests). */
+  readonly fixed?: boolean;
   /** Called before anything else (to block, count attempts…). */
   readonly beforeApply?: (
     event: DomainEvent,
@@ -149,7 +151,7 @@ export function appliedProjection(
     async handle(event, context) {
       await options.beforeApply?.(event, context);
       const behaviour = behaviourOf(event);
-      if (behaviour === 'poison') {
+      if (behaviour === 'poison' && options.fixed !== true) {
         throw new KeyError(`poison event ${event.eventId} of ${event.aggregateId}`, {
           key: event.eventId,
         });

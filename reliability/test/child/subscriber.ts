@@ -78,6 +78,7 @@ async function main(): Promise<void> {
   const projection = appliedProjection({
     name: config.subscriber,
     schema: config.schema,
+    ...(config.fixed === true ? { fixed: true } : {}),
     ...(sleepMs > 0 ? { beforeApply: () => new Promise<void>((r) => setTimeout(r, sleepMs)) } : {}),
     afterApply: (_event, context) =>
       reached(context.redrive ? 'after-redrive-handler' : 'after-handler'),

@@ -422,6 +422,7 @@ describe('D5: PostgreSQL restarts while idle and while busy (throwaway cluster)'
     statuses.push((await subscription.health()).status);
     const restartedAt = Date.now();
     await cluster.start();
+    console.log('DBG start took', Date.now() - restartedAt, await cluster.logTail(25));
     await sleep(800);
     stop = true;
     await writing;

@@ -114,6 +114,126 @@ function checkPayload(
   return output;
 }
 
+/** The two decimal digits of `s` at `i` as a number, or -1 when they are not two digits. */
+function twoDigits(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+const DAYS_BEFORE_MONTH = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334] as const;
+
+/**
+ * Epoch milliseconds of a timestamp string, exactly as `Date.parse` reads it. The form
+ * `Date#toISOString` writes for years 0000–9999 (`YYYY-MM-DDTHH:mm:ss.sssZ`, what every
+ * serialized event holds) is computed directly — `Date.parse` costs a few hundred nanoseconds,
+ * a noticeable share of reviving an event — with `Date.parse`'s arithmetic (a day past the end of
+ * its month rolls over, as it does there); any other string goes to `Date.parse`.
+ */
+export function parseIsoTimestamp(s: string): number {
+  if (
+    s.length !== 24 ||
+    s.charCodeAt(4) !== 45 || // -
+    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(10) !== 84 || // T
+    s.charCodeAt(13) !== 58 || // :
+    s.charCodeAt(16) !== 58 ||
+    s.charCodeAt(19) !== 46 || // .
+    s.charCodeAt(23) !== 90 // Z
+  ) {
+    return Date.parse(s);
+  }
+  const century = twoDigits(s, 0);
+  const yy = twoDigits(s, 2);
+  const month = twoDigits(s, 5);
+  const day = twoDigits(s, 8);
+  const hour = twoDigits(s, 11);
+  const minute = twoDigits(s, 14);
+  const second = twoDigits(s, 17);
+  const ms10 = twoDigits(s, 20);
+  const ms1 = s.charCodeAt(22) - 48;
+  if (
+    century < 0 ||
+    yy < 0 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > 31 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 59 ||
+    ms10 < 0 ||
+    ms1 < 0 ||
+    ms1 > 9
+  ) {
+    return Date.parse(s);
+  }
+  const year = century * 100 + yy;
+  // Days from 1970-01-01 to the first of the year (proleptic Gregorian), then into the year.
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days =
+    365 * (year - 1970) +
+    Math.floor((year - 1969) / 4) -
+    Math.floor((year - 1901) / 100) +
+    Math.floor((year - 1601) / 400) +
+    (DAYS_BEFORE_MONTH[month - 1] as number) +
+    (leap && month > 2 ? 1 : 0) +
+    day -
+    1;
+  return (
+    days * 86_400_000 +
+    hour * 3_600_000 +
+    minute * 60_000 +
+    second * 1000 +
+    ms10 * 10 +
+    ms1
+  );
+}
+
+/** Nesting beyond which {@link freezeOwned} checks for cycles (JSON data is rarely this deep). */
+const FREEZE_DEPTH_CHECKED = 64;
+/** Thrown (never escapes) when {@link freezeNested} goes deeper than {@link FREEZE_DEPTH_CHECKED}. */
+const TOO_DEEP: unique symbol = Symbol('too deep');
+
+/**
+ * {@link deepFreezeInPlace} without its bookkeeping on the common path: walks without tracking
+ * ancestors (no allocation but `Object.keys`) and only when the nesting gets deeper than
+ * {@link FREEZE_DEPTH_CHECKED} — a cycle always does — starts over with ancestor tracking, which
+ * tells deep data from a cycle. Freezing twice is harmless.
+ *
+ * @throws {CyclicValueError} for a cyclic structure.
+ */
+function freezeOwned(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  try {
+    return freezeNested(value, 0);
+  } catch (error) {
+    if (error === TOO_DEEP) return deepFreezeInPlace(value);
+    throw error;
+  }
+}
+
+function freezeNested(value: object, depth: number): unknown {
+  if (depth > FREEZE_DEPTH_CHECKED) throw TOO_DEEP;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null) freezeNested(item, depth + 1);
+    }
+    return Object.freeze(value);
+  }
+  if (!isPlainObject(value)) return value;
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const item: unknown = value[keys[i] as string];
+    if (typeof item === 'object' && item !== null) freezeNested(item, depth + 1);
+  }
+  return Object.freeze(value);
+}
+
 /**
  * Deep-freezes owned JSON-like data in place and returns it: plain objects and arrays are frozen
  * (and walked), everything else is returned as it is — like {@link deepFreezeCopy} without the
@@ -165,23 +285,25 @@ function attachPayload(
 }
 
 /**
- * Puts the payload fields of serialized data (its keys that are not envelope names) onto the event
- * being built, without an intermediate payload object: deep-frozen copies, or — for owned data —
- * the values themselves, frozen in place.
+ * Puts the payload fields of serialized data onto the event being built, without an intermediate
+ * payload object: deep-frozen copies, or — for owned data — the values themselves, frozen in
+ * place. `keys` are the keys of `data`; bit `i` of `payloadMask` says whether `keys[i]` is a
+ * payload field (beyond 32 keys, whether it is not an envelope name).
  */
 function attachDataPayload(
   event: Record<string, unknown>,
   data: Readonly<Record<string, unknown>>,
   keys: readonly string[],
+  payloadMask: number,
   eventType: string,
   owned: boolean,
 ): void {
   try {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
-      if (ENVELOPE_KEYS.has(key)) continue;
+      if (i < 32 ? (payloadMask & (1 << i)) === 0 : ENVELOPE_KEYS.has(key)) continue;
       const value = data[key];
-      setOwn(event, key, owned ? deepFreezeInPlace(value) : deepFreezeCopy(value));
+      setOwn(event, key, owned ? freezeOwned(value) : deepFreezeCopy(value));
     }
   } catch (error) {
     if (error instanceof CyclicValueError) {
@@ -202,7 +324,7 @@ function metadataOf(
     return EMPTY_METADATA;
   }
   try {
-    return (owned ? deepFreezeInPlace(value) : deepFreezeCopy(value)) as Readonly<
+    return (owned ? freezeOwned(value) : deepFreezeCopy(value)) as Readonly<
       Record<string, unknown>
     >;
   } catch (error) {
@@ -412,6 +534,8 @@ export function reviveEvent(
   // The schema needs the payload as an object of its own; without one, the payload fields go from
   // `data` straight onto the event.
   const payload: Record<string, unknown> | undefined = schema === undefined ? undefined : {};
+  // Which keys (by index, the first 32) are payload fields, for attachDataPayload.
+  let payloadMask = 0;
   let eventType: unknown;
   let eventVersion: unknown;
   let aggregateType: unknown;
@@ -465,8 +589,9 @@ export function reviveEvent(
         metadata = data[key];
         break;
       default:
-        // Read once, where they go: into the schema's payload, or onto the event.
+        // Read once, where they go: into the schema's payload, or later onto the event.
         if (payload !== undefined) setOwn(payload, key, data[key]);
+        else if (i < 32) payloadMask |= 1 << i;
     }
   }
 
@@ -484,7 +609,7 @@ export function reviveEvent(
   }
   let when: Date | undefined;
   if (typeof occurredAt === 'string') {
-    when = new Date(occurredAt);
+    when = new Date(parseIsoTimestamp(occurredAt));
     if (Number.isNaN(when.getTime())) {
       issues.push(`occurredAt: must be an ISO date string (got ${describe(occurredAt)})`);
     }
@@ -534,7 +659,7 @@ export function reviveEvent(
   // A schema's output is copied even from owned data: it may hold values the schema shares
   // between calls (defaults), which must not be frozen in place.
   if (checked !== undefined) attachPayload(event, checked, shape.eventType);
-  else attachDataPayload(event, data, keys, shape.eventType, owned);
+  else attachDataPayload(event, data, keys, payloadMask, shape.eventType, owned);
   return Object.freeze(event) as DomainEvent;
 }
 

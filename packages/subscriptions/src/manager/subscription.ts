@@ -103,6 +103,12 @@ interface Snapshot {
 
 type MutableCounts = { -readonly [K in keyof SubscriptionCounts]: number };
 
+/** What a guarded handler promise is `then`-ed with (see `Subscription.guard`). */
+interface GuardCallbacks {
+  readonly resolved: () => void;
+  readonly rejected: (error: unknown) => void;
+}
+
 /** `processEvent` results below 0; a result ≥ 0 is "defer: retry in a new transaction at this attempt". */
 const SETTLED = -1;
 const UNSETTLED = -2;
@@ -185,8 +191,19 @@ export class Subscription<TTransaction = unknown> {
   private tx: UnitOfWork | undefined;
   private retryDelay = 0;
   private deferDelay = 0;
-  private inFlight: { readonly id: number; readonly reject: (error: unknown) => void } | null =
-    null;
+  /**
+   * The guarded handler call in flight (see {@link Subscription.guard}): its watchdog call number
+   * and the settle functions of the promise the loop awaits; `guardReject` undefined when none.
+   */
+  private guardCallId = 0;
+  private guardResolve: (() => void) | undefined;
+  private guardReject: ((error: unknown) => void) | undefined;
+  /**
+   * The callbacks attached to guarded handler promises. They serve every call until one times
+   * out; then they are replaced, so the abandoned call settling late finds itself stale and
+   * touches nothing.
+   */
+  private guardCallbacks: GuardCallbacks;
   private breakerEvent: StoredEvent | undefined;
   private breakerAttempt = 0;
 
@@ -220,10 +237,18 @@ export class Subscription<TTransaction = unknown> {
     if (error !== NO_ERROR) throw error;
   };
 
+  /** Takes the settle functions of a guard promise (the executor of every guard's `new Promise`). */
+  private readonly captureGuard = (resolve: () => void, reject: (error: unknown) => void): void => {
+    this.guardResolve = resolve;
+    this.guardReject = reject;
+  };
+
   private readonly onHandlerTimeout = (callId: number, elapsedMs: number): void => {
-    const inFlight = this.inFlight;
-    if (inFlight === null || inFlight.id !== callId) return;
-    this.inFlight = null;
+    const reject = this.guardReject;
+    if (reject === undefined || this.guardCallId !== callId) return;
+    this.guardResolve = undefined;
+    this.guardReject = undefined;
+    this.guardCallbacks = this.newGuardCallbacks();
     this.countsData.timeouts++;
     const error = new TimeoutError(
       `Handler of subscription '${this.id}' did not finish within ${this.config.processingTimeoutMs} ms (${Math.round(elapsedMs)} ms)`,
@@ -232,7 +257,7 @@ export class Subscription<TTransaction = unknown> {
     const controller = this.abort;
     this.abort = new AbortController();
     controller.abort(error);
-    inFlight.reject(error);
+    reject(error);
   };
 
   /** @internal Created by `SubscriptionManager.subscribe`. */
@@ -276,6 +301,7 @@ export class Subscription<TTransaction = unknown> {
       config.processingTimeoutMs > 0
         ? new HandlerWatchdog(config.processingTimeoutMs, runtime.clock, this.onHandlerTimeout)
         : undefined;
+    this.guardCallbacks = this.newGuardCallbacks();
     this.ctx = {
       subscriptionId: config.id,
       redrive: false,
@@ -611,11 +637,31 @@ export class Subscription<TTransaction = unknown> {
   private async processBatch(batch: readonly StoredEvent[]): Promise<boolean> {
     if (this.rt.unitOfWork !== undefined) return this.processBatchInTransactions(batch);
     const strategy = this.config.checkpointStrategy;
+    const breaker = this.handlerBreaker;
+    const counts = this.countsData;
     const length = batch.length;
     for (let i = 0; i < length; i++) {
       if (this.paused || this.halted) return false;
       const stored = batch[i] as StoredEvent;
-      if ((await this.processEvent(stored, 0)) !== SETTLED) return false;
+      // The happy path, inline: what processEvent does for an event of a stream that is not
+      // blocked, with the handler breaker closed and clean — one handler call, and an await only
+      // when the handler returns a promise. Anything else (and a failure) goes through processEvent.
+      if (
+        (this.blocked.size === 0 || !this.blocked.has(stored.event.aggregateId)) &&
+        (breaker === undefined || (breaker.failureCount === 0 && breaker.isClosed))
+      ) {
+        let error: unknown = NO_ERROR;
+        try {
+          const pending = this.startCall(stored, 0);
+          if (pending !== undefined) await pending;
+        } catch (thrown) {
+          error = thrown;
+        }
+        if (error === NO_ERROR) counts.processed++;
+        else if ((await this.processEvent(stored, 0, error)) !== SETTLED) return false;
+      } else if ((await this.processEvent(stored, 0)) !== SETTLED) {
+        return false;
+      }
       this.settle(stored);
       if (strategy === CheckpointStrategy.EVERY_EVENT) {
         if (!(await this.saveCheckpoint())) return false;
@@ -708,15 +754,29 @@ export class Subscription<TTransaction = unknown> {
    * waiting), or — inside a transaction only — the attempt to continue with in a new transaction
    * after waiting {@link Subscription.deferDelay}.
    */
-  private async processEvent(stored: StoredEvent, firstAttempt: number): Promise<number> {
-    if (this.blocked.size !== 0 && this.blocked.has(stored.event.aggregateId)) {
+  private async processEvent(
+    stored: StoredEvent,
+    firstAttempt: number,
+    firstError: unknown = NO_ERROR,
+  ): Promise<number> {
+    let failed = firstError;
+    if (
+      failed === NO_ERROR &&
+      this.blocked.size !== 0 &&
+      this.blocked.has(stored.event.aggregateId)
+    ) {
       return this.park(stored);
     }
     let attempt = firstAttempt;
     for (;;) {
       const breaker = this.handlerBreaker;
       let error: unknown;
-      if (breaker === undefined || (breaker.failureCount === 0 && breaker.isClosed)) {
+      if (failed !== NO_ERROR) {
+        // The first call already ran (processBatch's happy path) and threw this.
+        error = failed;
+        failed = NO_ERROR;
+        if (breaker !== undefined) await recordFailure(breaker, error);
+      } else if (breaker === undefined || (breaker.failureCount === 0 && breaker.isClosed)) {
         error = await this.invoke(stored, attempt);
         if (error !== NO_ERROR && breaker !== undefined) await recordFailure(breaker, error);
       } else {
@@ -761,25 +821,39 @@ export class Subscription<TTransaction = unknown> {
 
   /** Calls the handler once; returns {@link NO_ERROR} or what it threw. */
   private async invoke(stored: StoredEvent, attempt: number): Promise<unknown> {
-    const ctx = this.ctx;
-    ctx.storedEvent = stored;
-    ctx.position = stored.position;
-    ctx.attempt = attempt;
-    ctx.signal = this.abort.signal;
-    const tx = this.tx;
     try {
+      const tx = this.tx;
       if (tx !== undefined) {
-        await tx.savepoint(() => this.callHandler(stored.event, ctx));
+        this.prepareContext(stored, attempt);
+        await tx.savepoint(() => this.callHandler(stored.event, this.ctx));
       } else {
-        const result = this.projection.handle(stored.event, ctx as ProjectionContext<TTransaction>);
-        if (result !== undefined && result !== null && typeof result.then === 'function') {
-          await (this.watchdog === undefined ? result : this.guard(result));
-        }
+        const pending = this.startCall(stored, attempt);
+        if (pending !== undefined) await pending;
       }
       return NO_ERROR;
     } catch (error) {
       return error;
     }
+  }
+
+  private prepareContext(stored: StoredEvent, attempt: number): void {
+    const ctx = this.ctx;
+    ctx.storedEvent = stored;
+    ctx.position = stored.position;
+    ctx.attempt = attempt;
+    ctx.signal = this.abort.signal;
+  }
+
+  /**
+   * Starts a handler call outside a transaction: returns what to await when the handler returned a
+   * promise (guarded by the watchdog when `processingTimeoutMs` is set), undefined when it
+   * finished synchronously; throws what a synchronous handler throws.
+   */
+  private startCall(stored: StoredEvent, attempt: number): PromiseLike<void> | undefined {
+    this.prepareContext(stored, attempt);
+    const result = this.projection.handle(stored.event, this.ctx as ProjectionContext<TTransaction>);
+    if (result === undefined || result === null || typeof result.then !== 'function') return;
+    return this.watchdog === undefined ? result : this.guard(result);
   }
 
   private async callHandler(event: DomainEvent, ctx: MutableLiveContext): Promise<void> {
@@ -789,25 +863,49 @@ export class Subscription<TTransaction = unknown> {
     }
   }
 
-  /** Races a handler promise against the watchdog (only when `processingTimeoutMs` is set). */
+  /**
+   * Races a handler promise against the watchdog (only when `processingTimeoutMs` is set): the
+   * returned promise settles as the handler's does, or rejects with a `TimeoutError` when the
+   * watchdog reports the call. Allocates only that promise: the executor and the callbacks are
+   * shared by all calls (one call is in flight at a time).
+   */
   private guard(result: PromiseLike<void>): Promise<void> {
-    const watchdog = this.watchdog as HandlerWatchdog;
-    const id = watchdog.begin();
-    return new Promise<void>((resolve, reject) => {
-      this.inFlight = { id, reject };
-      result.then(
-        () => {
-          if (this.inFlight?.id === id) this.inFlight = null;
-          watchdog.end();
-          resolve();
-        },
-        (error: unknown) => {
-          if (this.inFlight?.id === id) this.inFlight = null;
-          watchdog.end();
-          reject(error);
-        },
-      );
-    });
+    this.guardCallId = (this.watchdog as HandlerWatchdog).begin();
+    const promise = new Promise<void>(this.captureGuard);
+    const callbacks = this.guardCallbacks;
+    try {
+      result.then(callbacks.resolved, callbacks.rejected);
+    } catch (error) {
+      // A thenable whose then() throws: the call failed.
+      this.endGuard();
+      throw error;
+    }
+    return promise;
+  }
+
+  /** A new set of {@link GuardCallbacks}; the previous set becomes stale. */
+  private newGuardCallbacks(): GuardCallbacks {
+    const callbacks: GuardCallbacks = {
+      resolved: () => {
+        if (this.guardCallbacks !== callbacks) return; // a call abandoned after a timeout
+        const resolve = this.guardResolve;
+        this.endGuard();
+        resolve?.();
+      },
+      rejected: (error: unknown) => {
+        if (this.guardCallbacks !== callbacks) return;
+        const reject = this.guardReject;
+        this.endGuard();
+        reject?.(error);
+      },
+    };
+    return callbacks;
+  }
+
+  private endGuard(): void {
+    (this.watchdog as HandlerWatchdog).end();
+    this.guardResolve = undefined;
+    this.guardReject = undefined;
   }
 
   /**
