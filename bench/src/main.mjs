@@ -26,7 +26,7 @@ import { modeConfig } from './lib/config.mjs';
 import { machineFacts, postgresFacts, versions } from './lib/machine.mjs';
 import { renderPerformanceSection, renderReport, SECTION_ORDER } from './lib/report.mjs';
 import { Results } from './lib/results.mjs';
-import { formatDuration } from './lib/stats.mjs';
+import { formatDuration, summarize } from './lib/stats.mjs';
 import { rotate } from './lib/timed.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -63,6 +63,9 @@ const onlyRe = ONLY === undefined ? null : new RegExp(ONLY);
 const startedAt = performance.now();
 const tty = process.stderr.isTTY === true;
 let lastLine = '';
+const loadSamples = [];
+const loadTimer = setInterval(() => loadSamples.push(os.loadavg()[0]), 5_000);
+loadTimer.unref();
 function progress(text) {
   const s = Math.round((performance.now() - startedAt) / 1000);
   const line = `[${String(Math.floor(s / 60)).padStart(2, ' ')}:${String(s % 60).padStart(2, '0')}] ${text}`;
@@ -256,6 +259,7 @@ async function main() {
     durationMs,
     database: dbName,
     loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    loadDuringRun: loadSamples.length === 0 ? null : summarize(loadSamples),
     config,
     notes,
   };

@@ -148,7 +148,7 @@ describe('renderPerformanceSection', () => {
     const first = renderPerformanceSection(args);
     const edited = `${first}\nHand-written analysis.\n`;
     const second = renderPerformanceSection({ ...args, previous: edited });
-    expect(second).toContain('| append 1 event (events/s) | 100 | 90 | **0.90×** |');
+    expect(second).toContain('| append 1 event (events/s) | 100 | 90.0 | **0.90×** | — | — |');
     expect(second.endsWith('\nHand-written analysis.\n')).toBe(true);
     expect(second.split('Hand-written analysis.')).toHaveLength(2);
   });

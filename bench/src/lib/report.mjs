@@ -139,7 +139,8 @@ export function renderReport({ meta, machine, pg, versions, groups, failures, ch
   L.push(`| OS | ${cell(machine.os)} |`);
   L.push(`| Node | ${machine.node} |`);
   L.push(
-    `| load average (1/5/15 min) | start ${machine.loadAverageAtStart.join(' / ')}, end ${meta.loadAverageAtEnd.join(' / ')} |`,
+    `| load average (1/5/15 min) | start ${machine.loadAverageAtStart.join(' / ')}, end ${meta.loadAverageAtEnd.join(' / ')}` +
+      `${meta.loadDuringRun ? `; 1-min load during the run: median ${meta.loadDuringRun.median.toFixed(1)}, max ${meta.loadDuringRun.max.toFixed(1)} (sampled every 5 s, this run included)` : ''} |`,
   );
   if (pg !== null) {
     L.push(`| PostgreSQL | ${cell(pg.version)} on ${pg.serverAddress} (same host) |`);

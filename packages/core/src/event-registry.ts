@@ -242,9 +242,14 @@ function parseEventJson(text: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new SerializationError(`Malformed event JSON: ${reason}`, undefined, [`json: ${reason}`], {
-      cause: error,
-    });
+    throw new SerializationError(
+      `Malformed event JSON: ${reason}`,
+      undefined,
+      [`json: ${reason}`],
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -187,7 +187,9 @@ describe('FaultProxy', () => {
     next.socket.write('y'); // draw 1: passes (through the inner proxy to the echo server)
     await until(() => next.data().toString() === 'y');
     next.socket.destroy();
-    expect(() => always.setMode({ kind: 'latency', ms: 0, resetProbability: 2 })).toThrow(RangeError);
+    expect(() => always.setMode({ kind: 'latency', ms: 0, resetProbability: 2 })).toThrow(
+      RangeError,
+    );
   });
 
   it('close-after-bytes: lets N bytes through, then resets mid-stream', async () => {
@@ -227,6 +229,8 @@ describe('FaultProxy', () => {
     expect(isLoopback('localhost')).toBe(true);
     expect(isLoopback('::1')).toBe(true);
     expect(isLoopback('192.168.0.1')).toBe(false);
-    expect(() => assertLoopbackUrl('postgres://u@db.example.com/x', 'test')).toThrow(/only loopback/);
+    expect(() => assertLoopbackUrl('postgres://u@db.example.com/x', 'test')).toThrow(
+      /only loopback/,
+    );
   });
 });

@@ -33,10 +33,13 @@ export interface ChildExit {
 export class SubscriberProcess {
   /** Resolves when the process ends. */
   readonly exited: Promise<ChildExit>;
+  /** The messages received (the last 1 000–2 000). */
   readonly messages: ChildMessage[] = [];
   readonly #child: ChildProcess;
-  readonly #waiters: { predicate: (m: ChildMessage) => boolean; resolve: (m: ChildMessage) => void }[] =
-    [];
+  readonly #waiters: {
+    predicate: (m: ChildMessage) => boolean;
+    resolve: (m: ChildMessage) => void;
+  }[] = [];
   #stderr = '';
   #exit: ChildExit | undefined;
 
@@ -51,6 +54,7 @@ export class SubscriberProcess {
     });
     this.#child.on('message', (message: ChildMessage) => {
       this.messages.push(message);
+      if (this.messages.length > 2_000) this.messages.splice(0, 1_000);
       for (const waiter of [...this.#waiters]) {
         if (waiter.predicate(message)) {
           this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
@@ -67,7 +71,11 @@ export class SubscriberProcess {
   }
 
   /** Forks `script` (a bundled `.mjs`) with `config`. */
-  static start(script: string, config: ChildConfig, env: NodeJS.ProcessEnv = {}): SubscriberProcess {
+  static start(
+    script: string,
+    config: ChildConfig,
+    env: NodeJS.ProcessEnv = {},
+  ): SubscriberProcess {
     return new SubscriberProcess(script, config, env);
   }
 
@@ -92,7 +100,11 @@ export class SubscriberProcess {
    */
   waitFor(
     type: string,
-    options: { timeoutMs?: number; predicate?: (m: ChildMessage) => boolean; includePast?: boolean } = {},
+    options: {
+      timeoutMs?: number;
+      predicate?: (m: ChildMessage) => boolean;
+      includePast?: boolean;
+    } = {},
   ): Promise<ChildMessage> {
     const predicate = (m: ChildMessage) =>
       m.type === type && (options.predicate === undefined || options.predicate(m));
@@ -111,7 +123,11 @@ export class SubscriberProcess {
       };
       const timer = setTimeout(() => {
         this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-        reject(new Error(`child ${this.pid}: no '${type}' message within ${timeoutMs} ms\n${this.#stderr}`));
+        reject(
+          new Error(
+            `child ${this.pid}: no '${type}' message within ${timeoutMs} ms\n${this.#stderr}`,
+          ),
+        );
       }, timeoutMs);
       this.#waiters.push(waiter);
       void this.exited.then((exit) => {

@@ -93,7 +93,10 @@ describe('checkHistory', () => {
     expect(kinds(result)).toEqual(['reordered', 'stream-reordered']);
     expect(result.counts.reordered).toBeGreaterThan(0);
     // Without the store, the per-stream check still sees it.
-    const withoutStore = checkHistory({ appends: h.appends, fates: fates.map((f, i) => ({ ...f, version: [1, 2, 3][i] as number })) });
+    const withoutStore = checkHistory({
+      appends: h.appends,
+      fates: fates.map((f, i) => ({ ...f, version: [1, 2, 3][i] as number })),
+    });
     expect(kinds(withoutStore)).toEqual(['stream-reordered']);
   });
 
@@ -208,7 +211,11 @@ describe('checkHistory', () => {
       { subscriber: 'p', eventId: 'e-0-2', fate: 'applied', redrive: true, seq: 2 },
       { subscriber: 'p', eventId: 'e-0-3', fate: 'applied', redrive: true, seq: 3 },
     ];
-    const result = checkHistory({ ...h, fates, subscribers: [{ name: 'p', perStreamParking: true }] });
+    const result = checkHistory({
+      ...h,
+      fates,
+      subscribers: [{ name: 'p', perStreamParking: true }],
+    });
     expect(result.anomalies).toEqual([]);
     expect(result.counts).toMatchObject({ applied: 1, deadLettered: 1, parked: 1, redriven: 2 });
   });
@@ -222,7 +229,10 @@ describe('checkHistory', () => {
     ];
     const notDead = checkHistory({
       ...h,
-      fates: [...base, { subscriber: 'p', eventId: 'e-0-1', fate: 'applied', redrive: true, seq: 5 }],
+      fates: [
+        ...base,
+        { subscriber: 'p', eventId: 'e-0-1', fate: 'applied', redrive: true, seq: 5 },
+      ],
     });
     expect(kinds(notDead)).toEqual(['redrive-without-dead-letter']);
     const twice = checkHistory({
@@ -252,7 +262,11 @@ describe('checkHistory', () => {
       { subscriber: 'p', eventId: 'e-0-2', fate: 'dead-lettered' },
       { subscriber: 'p', eventId: 'e-0-3', fate: 'applied', seq: 3 },
     ];
-    const parking = checkHistory({ ...h, fates, subscribers: [{ name: 'p', perStreamParking: true }] });
+    const parking = checkHistory({
+      ...h,
+      fates,
+      subscribers: [{ name: 'p', perStreamParking: true }],
+    });
     expect(kinds(parking)).toEqual(['overtook-dead-letter']);
     // With dlqOrdering 'none' that is allowed.
     expect(checkHistory({ ...h, fates }).anomalies).toEqual([]);
@@ -266,9 +280,7 @@ describe('checkHistory', () => {
     const spec = [{ name: 'p', perStreamParking: true }];
     expect(checkHistory({ ...h, fates: redriven, subscribers: spec }).anomalies).toEqual([]);
     // …but not before it was redriven.
-    const early = redriven.map((f) =>
-      f.redrive ? { ...f, seq: 4 } : f,
-    );
+    const early = redriven.map((f) => (f.redrive ? { ...f, seq: 4 } : f));
     expect(kinds(checkHistory({ ...h, fates: early, subscribers: spec }))).toEqual([
       'overtook-dead-letter',
     ]);
@@ -334,7 +346,14 @@ describe('checkHistory', () => {
       fc.property(
         fc.integer({ min: 1, max: 5 }),
         fc.integer({ min: 2, max: 6 }),
-        fc.constantFrom<Fault>('drop', 'duplicate', 'swap', 'phantom', 'fail-applied', 'lose-write'),
+        fc.constantFrom<Fault>(
+          'drop',
+          'duplicate',
+          'swap',
+          'phantom',
+          'fail-applied',
+          'lose-write',
+        ),
         fc.nat(),
         (streams, perStream, fault, pick) => {
           const h = cleanHistory(streams, perStream);
@@ -408,7 +427,14 @@ describe('History', () => {
     const history = new History();
     history.invoke('s', ['a']).ok();
     history.invoke('s', ['b']).ok();
-    history.fate({ subscriber: 'p', eventId: 'a', fate: 'applied', seq: 1, streamId: 's', version: 1 });
+    history.fate({
+      subscriber: 'p',
+      eventId: 'a',
+      fate: 'applied',
+      seq: 1,
+      streamId: 's',
+      version: 1,
+    });
     expect(history.check().counts.silentlySkipped).toBe(1);
     history.fates([{ subscriber: 'p', eventId: 'b', fate: 'skipped', seq: 2 }]);
     expect(history.check().valid).toBe(true);

@@ -302,7 +302,6 @@ export function checkHistory(options: CheckOptions): CheckResult {
   let parked = 0;
   let skipped = 0;
   let redriven = 0;
-  let expectedEvents = 0;
   const mainOrders = new Map<string, string[]>();
 
   for (const spec of specs) {
@@ -379,7 +378,6 @@ export function checkHistory(options: CheckOptions): CheckResult {
       ) {
         continue;
       }
-      expectedEvents++;
       if (!main.has(info.eventId)) {
         report({
           kind: 'lost',

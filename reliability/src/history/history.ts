@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { checkHistory, type CheckOptions, type CheckResult } from './checker.js';
+import { type CheckOptions, type CheckResult, checkHistory } from './checker.js';
 
 /** How an append ended: committed, definitely not committed, or not known. */
 export type AppendOutcome = 'ok' | 'fail' | 'unknown';

@@ -71,7 +71,11 @@ export class DlqModel {
   purge(days: number): string[] {
     const deleted: string[] = [];
     for (const [id, e] of this.entries) {
-      if (e.status === 'resolved' && e.resolvedAt !== null && e.resolvedAt <= this.now - days * DAY) {
+      if (
+        e.status === 'resolved' &&
+        e.resolvedAt !== null &&
+        e.resolvedAt <= this.now - days * DAY
+      ) {
         this.entries.delete(id);
         deleted.push(id);
       }
@@ -203,10 +207,17 @@ class Advance implements Command {
 export const dlqCommands = fc.commands(
   [
     fc
-      .tuple(fc.constantFrom(...EVENTS), fc.constantFrom('failed' as const, 'parked' as const), fc.nat(5))
+      .tuple(
+        fc.constantFrom(...EVENTS),
+        fc.constantFrom('failed' as const, 'parked' as const),
+        fc.nat(5),
+      )
       .map(([e, s, r]) => new Add(e, s, r)),
     fc
-      .tuple(fc.constantFrom(...EVENTS), fc.constantFrom('claim' as const, 'resolve' as const, 'discard' as const))
+      .tuple(
+        fc.constantFrom(...EVENTS),
+        fc.constantFrom('claim' as const, 'resolve' as const, 'discard' as const),
+      )
       .map(([e, k]) => new Transition(e, k)),
     fc.constantFrom(0, 1, 30).map((d) => new Purge(d)),
     fc.constantFrom(1, 1_000, DAY, 31 * DAY).map((ms) => new Advance(ms)),

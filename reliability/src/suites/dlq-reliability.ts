@@ -156,7 +156,9 @@ export function describeDlqReliability(
 
     it('A4: insert order within a stream is unique and gap-free under concurrent writers, and survives a restart', async () => {
       await withSubject(async ({ repo, reopen }) => {
-        const positions = Array.from({ length: 60 }, (_, i) => i + 1).sort(() => Math.random() - 0.5);
+        const positions = Array.from({ length: 60 }, (_, i) => i + 1).sort(
+          () => Math.random() - 0.5,
+        );
         await Promise.all(
           positions.map((p) =>
             add(repo, `e${p}`, {
@@ -218,7 +220,9 @@ export function describeDlqReliability(
         const requeued = await repo.getFailedEventById(id);
         expect(requeued).toMatchObject({ status: 'failed', retryCount: 2, errorMessage: 'again' });
         expect(requeued?.firstFailedAt).toEqual(first?.firstFailedAt);
-        expect(requeued?.lastFailedAt.getTime()).toBeGreaterThan(first?.lastFailedAt.getTime() ?? 0);
+        expect(requeued?.lastFailedAt.getTime()).toBeGreaterThan(
+          first?.lastFailedAt.getTime() ?? 0,
+        );
         expect(await repo.markResolved(id, 'ops')).toBe(true); // failed → resolved directly
         expect(await repo.markResolved(id, 'ops')).toBe(false); // idempotent: no second effect
         expect(await repo.markRetrying(id)).toBe(false);
@@ -265,7 +269,10 @@ export function describeDlqReliability(
       await withSubject(async ({ repo }) => {
         const error = new Error('m'.repeat(100_000));
         error.stack = `Error: ${'s'.repeat(200_000)}`;
-        const payload = { blob: 'p'.repeat(1_000_000), nested: { list: Array.from({ length: 1_000 }, (_, i) => i) } };
+        const payload = {
+          blob: 'p'.repeat(1_000_000),
+          nested: { list: Array.from({ length: 1_000 }, (_, i) => i) },
+        };
         const id = await add(repo, 'big', { eventData: payload, error });
         const entry = await repo.getFailedEventById(id);
         expect(entry?.errorMessage.length).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_LENGTH);

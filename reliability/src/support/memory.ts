@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { type DomainEvent, type EventRegistry, InMemoryEventBus, InMemoryEventStore } from '@es/core';
+import {
+  type DomainEvent,
+  type EventRegistry,
+  InMemoryEventBus,
+  InMemoryEventStore,
+} from '@es/core';
 import { ALL_DLQ_STATUSES, type DLQRepository, InMemoryDLQRepository } from '@es/dlq';
 import { ConnectionError, KeyError } from '@es/resilience';
 import {
@@ -45,7 +50,9 @@ export function memoryStack(options: MemoryStackOptions = {}): MemoryStack {
     ...(options.registry === undefined ? {} : { registry: options.registry }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
-  const dlq = new InMemoryDLQRepository(options.clock === undefined ? {} : { clock: options.clock });
+  const dlq = new InMemoryDLQRepository(
+    options.clock === undefined ? {} : { clock: options.clock },
+  );
   const checkpoints = new InMemoryCheckpointRepository(
     options.clock === undefined ? {} : { clock: options.clock },
   );
@@ -117,7 +124,12 @@ export function recordingProjection(
     calls,
     ...(options.eventTypes === undefined ? {} : { eventTypes: options.eventTypes }),
     async handle(event, context) {
-      calls.push({ eventId: event.eventId, attempt: context.attempt, redrive: context.redrive, at: clock() });
+      calls.push({
+        eventId: event.eventId,
+        attempt: context.attempt,
+        redrive: context.redrive,
+        at: clock(),
+      });
       await options.before?.(event, context);
       const error = policy(event, context);
       if (error !== undefined) throw error;

@@ -56,7 +56,11 @@ export async function waitForAllFated(
 }
 
 /** The checkpoint position of a subscription (string cursor), or null. */
-export async function checkpointOf(sql: Sql, schema: string, subscriber: string): Promise<string | null> {
+export async function checkpointOf(
+  sql: Sql,
+  schema: string,
+  subscriber: string,
+): Promise<string | null> {
   const rows = await sql.unsafe<{ position_string: string | null }[]>(
     `SELECT position_string FROM "${schema}".checkpoints WHERE subscription_id = $1`,
     [subscriber],
@@ -80,7 +84,11 @@ export interface AtomicState {
  * transaction as the projection rows and DLQ entries, so at any instant the events with a fate are
  * exactly the events at or before the checkpoint, each once.
  */
-export async function atomicState(sql: Sql, schema: string, subscriber: string): Promise<AtomicState> {
+export async function atomicState(
+  sql: Sql,
+  schema: string,
+  subscriber: string,
+): Promise<AtomicState> {
   // One snapshot for the three reads (a commit landing between them would fake a tear).
   return sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', (tx) =>
     readAtomicState(tx as unknown as Sql, schema, subscriber),

@@ -63,14 +63,18 @@ export interface ThrowawayDatabase {
  * Creates `<prefix>_<random>` on the server at `baseUrl`. Fails loudly when the server is not
  * reachable: the integration tier is never skipped.
  */
-export async function createDatabase(baseUrl: string, prefix = 'es_rel'): Promise<ThrowawayDatabase> {
+export async function createDatabase(
+  baseUrl: string,
+  prefix = 'es_rel',
+): Promise<ThrowawayDatabase> {
   assertLoopbackUrl(baseUrl, 'reliability suite');
   const admin = postgres(baseUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   try {
     await admin`SELECT 1`;
   } catch (error) {
     await admin.end({ timeout: 1 }).catch(() => {});
-    const reason = error instanceof Error ? `${error.name} ${(error as { code?: string }).code ?? ''}` : '';
+    const reason =
+      error instanceof Error ? `${error.name} ${(error as { code?: string }).code ?? ''}` : '';
     throw new Error(
       `The reliability integration tier needs PostgreSQL and ${redact(baseUrl)} is not reachable (${reason.trim()}). ` +
         'Start it (pg_ctlcluster --skip-systemctl-redirect <version> main start, or scripts/ensure-postgres.sh) ' +
@@ -186,7 +190,9 @@ export interface PgStack {
   readonly dlq: PostgresDLQRepository;
   readonly unitOfWork: PostgresUnitOfWorkProvider;
   /** A manager on this stack with fast test defaults; `options` override them. */
-  manager(options?: Partial<SubscriptionManagerOptions<PostgresTransaction>>): SubscriptionManager<PostgresTransaction>;
+  manager(
+    options?: Partial<SubscriptionManagerOptions<PostgresTransaction>>,
+  ): SubscriptionManager<PostgresTransaction>;
   /** Ends both clients; queries still running after `timeoutSeconds` (default 5) are cut off. */
   close(timeoutSeconds?: number): Promise<void>;
 }
@@ -205,9 +211,14 @@ export interface PgStackOptions {
 /** Builds a {@link PgStack} on `url` and `schema`. */
 export function pgStack(url: string, schema: string, options: PgStackOptions = {}): PgStack {
   const name = options.applicationName ?? 'es-reliability';
-  const timeout = options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout };
+  const timeout =
+    options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout };
   const sql = connect(url, { max: options.max ?? 4, applicationName: name, ...timeout });
-  const txSql = connect(url, { max: options.txMax ?? 2, applicationName: `${name}-tx`, ...timeout });
+  const txSql = connect(url, {
+    max: options.txMax ?? 2,
+    applicationName: `${name}-tx`,
+    ...timeout,
+  });
   const db = drizzle(txSql);
   const store = new PostgresEventStore({
     connection: sql,
@@ -249,7 +260,11 @@ export async function loadStored(sql: Sql, schema: string): Promise<StoredRecord
   const rows = await sql.unsafe<{ event_id: string; aggregate_id: string; version: number }[]>(
     `SELECT event_id, aggregate_id, version::int AS version FROM "${schema}".events ORDER BY transaction_id, global_position`,
   );
-  return rows.map((r) => ({ eventId: r.event_id, streamId: r.aggregate_id, version: Number(r.version) }));
+  return rows.map((r) => ({
+    eventId: r.event_id,
+    streamId: r.aggregate_id,
+    version: Number(r.version),
+  }));
 }
 
 /**
@@ -257,7 +272,11 @@ export async function loadStored(sql: Sql, schema: string): Promise<StoredRecord
  * entries (`parked` → parked, every other status → dead-lettered, since resolved and discarded
  * entries were dead-lettered first).
  */
-export async function loadFates(sql: Sql, schema: string, subscriber: string): Promise<FateRecord[]> {
+export async function loadFates(
+  sql: Sql,
+  schema: string,
+  subscriber: string,
+): Promise<FateRecord[]> {
   const applied = await sql.unsafe<
     { seq: string; event_id: string; stream_id: string; version: number; redrive: boolean }[]
   >(

@@ -110,7 +110,8 @@ export class Writer {
             budget -= size;
             if ((await this.appendTo(stream, size, options)) === 'stopped') return;
             done += size;
-            const pause = typeof options.pauseMs === 'function' ? options.pauseMs() : options.pauseMs;
+            const pause =
+              typeof options.pauseMs === 'function' ? options.pauseMs() : options.pauseMs;
             if (pause) await sleep(pause);
           }
         })(),

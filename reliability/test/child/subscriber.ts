@@ -14,7 +14,7 @@ import type { DLQRepository } from '@es/dlq';
 import type { PostgresTransaction } from '@es/store-postgres';
 import type { ErrorHandlingStrategy, UnitOfWork, UnitOfWorkProvider } from '@es/subscriptions';
 import '../../src/support/events.js';
-import { type CrashPoint, crashPointHit, type ChildConfig } from '../../src/faults/crash-points.js';
+import { type ChildConfig, type CrashPoint, crashPointHit } from '../../src/faults/crash-points.js';
 import { appliedProjection, pgStack } from '../../src/support/postgres.js';
 
 const config = JSON.parse(process.env.REL_CHILD_CONFIG ?? '{}') as ChildConfig;
@@ -138,6 +138,8 @@ async function main(): Promise<void> {
       checkpoint: subscription.checkpoint,
       state: subscription.state,
       counts: subscription.counts,
+      rss: process.memoryUsage().rss,
+      heapUsed: process.memoryUsage().heapUsed,
     });
     if (subscription.state === 'error' || subscription.state === 'stopped') break;
     await new Promise((r) => setTimeout(r, 25));
@@ -145,6 +147,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`subscriber child failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(
+    `subscriber child failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
   process.exit(2);
 });

@@ -9,8 +9,13 @@ import { describeResult } from '../../src/history/checker.js';
 import { History } from '../../src/history/history.js';
 import { describeDlqReliability } from '../../src/suites/dlq-reliability.js';
 import { figuresOf, recordFigures } from '../../src/support/figures.js';
-import { dlqFates, memoryStack, memoryStored, recordingProjection } from '../../src/support/memory.js';
-import { waitUntil, Writer } from '../../src/support/workload.js';
+import {
+  dlqFates,
+  memoryStack,
+  memoryStored,
+  recordingProjection,
+} from '../../src/support/memory.js';
+import { Writer, waitUntil } from '../../src/support/workload.js';
 
 describeDlqReliability('InMemoryDLQRepository', 'memory', async () => {
   const clock = createManualClock();
@@ -70,7 +75,11 @@ describe('A10: the DLQ write fails', () => {
     expect(health.status).toBe('unhealthy');
     expect(health.lastError?.source).toBe('dlq');
     dlq.failing = false;
-    await waitUntil(async () => (await stack.checkpoints.getPosition('p')) === 5, 5_000, 'recovery');
+    await waitUntil(
+      async () => (await stack.checkpoints.getPosition('p')) === 5,
+      5_000,
+      'recovery',
+    );
     await manager.stop();
     history.fates(await dlqFates(stack.dlq, 'p'));
     const result = history.check({
@@ -78,7 +87,10 @@ describe('A10: the DLQ write fails', () => {
       subscribers: [{ name: 'p', perStreamParking: true }],
     });
     recordFigures(
-      figuresOf('A10', 'memory', result, { faults: dlq.failures, notes: 'DLQ writes fail, then recover' }),
+      figuresOf('A10', 'memory', result, {
+        faults: dlq.failures,
+        notes: 'DLQ writes fail, then recover',
+      }),
     );
     expect(result.anomalies, describeResult(result)).toEqual([]);
     expect(result.counts.deadLettered).toBe(1);

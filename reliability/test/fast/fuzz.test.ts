@@ -7,7 +7,7 @@
 import {
   defineEvent,
   EventRegistry,
-  EventSourceError,
+  type EventSourceError,
   ExpectedVersion,
   InMemoryEventStore,
   isEventSourceError,
@@ -29,11 +29,14 @@ const taskSchema: StandardSchemaV1<{ title: string; count: number }> = {
       const v = value as { title?: unknown; count?: unknown } | null;
       const issues: { message: string; path?: PropertyKey[] }[] = [];
       if (typeof v !== 'object' || v === null) return { issues: [{ message: 'not an object' }] };
-      if (typeof v.title !== 'string') issues.push({ message: 'title must be a string', path: ['title'] });
+      if (typeof v.title !== 'string')
+        issues.push({ message: 'title must be a string', path: ['title'] });
       if (typeof v.count !== 'number' || !Number.isInteger(v.count) || v.count < 0) {
         issues.push({ message: 'count must be an integer >= 0', path: ['count'] });
       }
-      return issues.length > 0 ? { issues } : { value: { title: v.title as string, count: v.count as number } };
+      return issues.length > 0
+        ? { issues }
+        : { value: { title: v.title as string, count: v.count as number } };
     },
   },
 };
@@ -47,7 +50,16 @@ function registry() {
 /** Strings with lone surrogates, NULs and other hostile code units. */
 const hostileString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.constantFrom('\uD800', '\uDFFF', 'a\uD83Dz', '\u0000', '\u2028', '"}]', "'; DROP TABLE x; --", '__proto__'),
+  fc.constantFrom(
+    '\uD800',
+    '\uDFFF',
+    'a\uD83Dz',
+    '\u0000',
+    '\u2028',
+    '"}]',
+    "'; DROP TABLE x; --",
+    '__proto__',
+  ),
 );
 
 const ALLOWED_CODES = new Set(['ES_SERIALIZATION', 'ES_EVENT_TYPE_NOT_FOUND', 'ES_INVALID_CONFIG']);
@@ -62,7 +74,9 @@ let cases = 0;
 describe('fuzz: deserialization', () => {
   it('arbitrary JSON text, values and near-valid events: an event or a typed error', () => {
     const { r, Task } = registry();
-    const valid = JSON.parse(JSON.stringify(Task.create({ aggregateId: 't', title: 'x', count: 1 })));
+    const valid = JSON.parse(
+      JSON.stringify(Task.create({ aggregateId: 't', title: 'x', count: 1 })),
+    );
     const mutated = fc
       .tuple(
         fc.constantFrom(...Object.keys(valid), 'title', 'count', 'extra'),
@@ -167,7 +181,10 @@ describe('fuzz: DLQ payloads and errors', () => {
               error: 'e',
               retryCount,
             }),
-          ).rejects.toMatchObject({ code: 'ES_INVALID_CONFIG', field: expect.stringMatching(/^addFailedEvent\./) });
+          ).rejects.toMatchObject({
+            code: 'ES_INVALID_CONFIG',
+            field: expect.stringMatching(/^addFailedEvent\./),
+          });
         },
       ),
       { numRuns: 100 },
@@ -182,13 +199,21 @@ describe('fuzz: stored events', () => {
     let version = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ title: fc.oneof(hostileString, fc.string({ maxLength: 5_000 })), count: fc.oneof(fc.nat(), fc.integer()) }),
+        fc.record({
+          title: fc.oneof(hostileString, fc.string({ maxLength: 5_000 })),
+          count: fc.oneof(fc.nat(), fc.integer()),
+        }),
         fc.dictionary(hostileString, fc.jsonValue(), { maxKeys: 3 }),
         async (payload, metadata) => {
           cases++;
           let event: ReturnType<typeof Task.create>;
           try {
-            event = Task.create({ aggregateId: 'fuzz', aggregateVersion: version + 1, ...payload, metadata });
+            event = Task.create({
+              aggregateId: 'fuzz',
+              aggregateVersion: version + 1,
+              ...payload,
+              metadata,
+            });
           } catch (error) {
             expectTyped(error);
             return;
@@ -200,16 +225,26 @@ describe('fuzz: stored events', () => {
             return;
           }
           version++;
-          const stored = (await store.getEvents('fuzz', 'Fuzz', { fromVersion: version - 1 })).events[0];
+          const stored = (await store.getEvents('fuzz', 'Fuzz', { fromVersion: version - 1 }))
+            .events[0];
           expect(stored).toEqual(r.deserialize(JSON.parse(JSON.stringify(r.serialize(event)))));
         },
       ),
       { numRuns: 1_000 },
     );
     // The events a subscriber would dead-letter serialize too, whatever they hold.
-    expect(() => JSON.stringify(toEventData({ ...Task.create({ aggregateId: 'x', title: 't', count: 0 }), big: 1n } as never))).not.toThrow();
+    expect(() =>
+      JSON.stringify(
+        toEventData({
+          ...Task.create({ aggregateId: 'x', title: 't', count: 0 }),
+          big: 1n,
+        } as never),
+      ),
+    ).not.toThrow();
     expect(version).toBeGreaterThan(0);
-    await expect(store.appendEvents('fuzz', 'Fuzz', [], ExpectedVersion.ANY)).resolves.toBeDefined();
+    await expect(
+      store.appendEvents('fuzz', 'Fuzz', [], ExpectedVersion.ANY),
+    ).resolves.toBeDefined();
   });
 });
 
@@ -221,7 +256,15 @@ describe('fuzz: hostile schema and table names', () => {
         fc.oneof(
           hostileString,
           fc.stringMatching(/^[a-z_][a-z0-9_]{0,60}$/),
-          fc.constantFrom('es"; DROP SCHEMA public CASCADE; --', 'pg_catalog', 'information_schema', 'ES', 'a-b', 'a b', ''),
+          fc.constantFrom(
+            'es"; DROP SCHEMA public CASCADE; --',
+            'pg_catalog',
+            'information_schema',
+            'ES',
+            'a-b',
+            'a b',
+            '',
+          ),
           fc.anything(),
         ),
         (schema) => {
@@ -232,11 +275,17 @@ describe('fuzz: hostile schema and table names', () => {
             expect(rule.test(name)).toBe(true);
             expect(name.startsWith('pg_')).toBe(false);
           } catch (error) {
-            expect(error).toMatchObject({ code: 'ES_INVALID_CONFIG', field: 'PostgresEventStore.schema' });
+            expect(error).toMatchObject({
+              code: 'ES_INVALID_CONFIG',
+              field: 'PostgresEventStore.schema',
+            });
           }
           try {
             // Rejected before any connection is opened (port 9 is never contacted).
-            new PostgresEventStore({ connection: 'postgres://u@127.0.0.1:9/x', schema: schema as string });
+            new PostgresEventStore({
+              connection: 'postgres://u@127.0.0.1:9/x',
+              schema: schema as string,
+            });
           } catch (error) {
             expect(error).toMatchObject({ code: 'ES_INVALID_CONFIG' });
           }
@@ -252,7 +301,8 @@ describe('fuzz: hostile schema and table names', () => {
       lost: 0,
       duplicated: 0,
       skipped: 0,
-      notes: 'fast-check cases over deserialization, DLQ payloads/errors, stored events, schema names (no database)',
+      notes:
+        'fast-check cases over deserialization, DLQ payloads/errors, stored events, schema names (no database)',
     });
   });
 });

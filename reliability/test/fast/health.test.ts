@@ -8,7 +8,7 @@ import type { SubscriptionHealth } from '@es/subscriptions';
 import { describe, expect, it } from 'vitest';
 import { History } from '../../src/history/history.js';
 import { memoryStack, recordingProjection } from '../../src/support/memory.js';
-import { waitUntil, Writer } from '../../src/support/workload.js';
+import { Writer, waitUntil } from '../../src/support/workload.js';
 
 describe('J1: status transitions are exposed with reason, position, lag and last error', () => {
   it('catching_up → live → retrying (backoff) → paused → live → error / stopped', async () => {
@@ -51,7 +51,11 @@ describe('J1: status transitions are exposed with reason, position, lag and last
 
     await subscription.whenIdle();
     const live = await subscription.health();
-    expect(live).toMatchObject({ state: 'live', status: 'healthy', lag: { events: 0, seconds: 0 } });
+    expect(live).toMatchObject({
+      state: 'live',
+      status: 'healthy',
+      lag: { events: 0, seconds: 0 },
+    });
 
     failing = true;
     await writer.appendTo('hot', 1);
@@ -133,7 +137,9 @@ describe('J2: DLQ metrics', () => {
     });
     expect(await stack.dlq.getBlockedStreams('a')).toEqual(['S', 'U']);
     // "By reason": the entries carry the error and the type to group on.
-    const reasons = (await stack.dlq.getFailedEvents({ projectionName: 'a' })).map((e) => e.errorMessage);
+    const reasons = (await stack.dlq.getFailedEvents({ projectionName: 'a' })).map(
+      (e) => e.errorMessage,
+    );
     expect(reasons.every((r) => r.startsWith('poison event'))).toBe(true);
     await manager.stop();
   });

@@ -13,7 +13,11 @@ import {
 import { InMemoryDLQRepository } from '@es/dlq';
 import { createManualClock } from '@es/dlq/testing';
 import { ConnectionError, KeyError } from '@es/resilience';
-import { type ErrorHandlingStrategy, InMemoryCheckpointRepository, SubscriptionManager } from '@es/subscriptions';
+import {
+  type ErrorHandlingStrategy,
+  InMemoryCheckpointRepository,
+  SubscriptionManager,
+} from '@es/subscriptions';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeResult } from '../../src/history/checker.js';
@@ -55,7 +59,8 @@ describe('I1: DLQ command sequences against a pure model (in memory)', () => {
 /** A store whose appends, reads and read results complete when the scheduler says. */
 function scheduledStore(inner: InMemoryEventStore, s: fc.Scheduler): EventStore {
   return {
-    appendEvents: (...args) => s.schedule(Promise.resolve(), 'append').then(() => inner.appendEvents(...args)),
+    appendEvents: (...args) =>
+      s.schedule(Promise.resolve(), 'append').then(() => inner.appendEvents(...args)),
     getEvents: (...args) => inner.getEvents(...args),
     getGlobalPosition: () => inner.getGlobalPosition(),
     readAll(options?: ReadAllOptions): AsyncIterable<StoredEvent> {
@@ -180,7 +185,13 @@ function predict(
   maxRetries: number,
   perStream: boolean,
 ): Prediction {
-  const out: Prediction = { applied: [], deadLettered: [], parked: [], skipped: [], stopped: false };
+  const out: Prediction = {
+    applied: [],
+    deadLettered: [],
+    parked: [],
+    skipped: [],
+    stopped: false,
+  };
   const blocked = new Set<string>();
   for (const e of events) {
     if (perStream && blocked.has(e.stream)) {
@@ -238,11 +249,25 @@ describe('I3: random failure scripts × strategies', () => {
         fc.array(
           fc.tuple(
             fc.constantFrom('x', 'y', 'z'),
-            fc.constantFrom<Script>('never', 'never', 'never', 'transient-1', 'transient-2', 'forever-transient', 'forever-permanent'),
+            fc.constantFrom<Script>(
+              'never',
+              'never',
+              'never',
+              'transient-1',
+              'transient-2',
+              'forever-transient',
+              'forever-permanent',
+            ),
           ),
           { minLength: 1, maxLength: 15 },
         ),
-        fc.constantFrom<Strategy>('stop', 'continue', 'retry_then_continue', 'retry_then_dlq', 'dlq_only'),
+        fc.constantFrom<Strategy>(
+          'stop',
+          'continue',
+          'retry_then_continue',
+          'retry_then_dlq',
+          'dlq_only',
+        ),
         fc.integer({ min: 0, max: 3 }),
         fc.boolean(),
         async (spec, strategy, maxRetries, perStream) => {

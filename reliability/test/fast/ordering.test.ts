@@ -31,7 +31,12 @@ describe('B6: per-stream order with parallel workers', () => {
       );
     }
     await manager.start();
-    await writer.run({ events: 400, streams: 10, concurrency: 3, pauseMs: () => (random() < 0.1 ? 1 : 0) });
+    await writer.run({
+      events: 400,
+      streams: 10,
+      concurrency: 3,
+      pauseMs: () => (random() < 0.1 ? 1 : 0),
+    });
     await manager.whenIdle();
     await manager.stop();
     const result = history.check({ stored: await memoryStored(stack.store), subscribers: names });

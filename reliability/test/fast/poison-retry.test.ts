@@ -6,7 +6,13 @@
  * `dlqOrdering: 'per-stream'`.
  */
 import { SerializationError } from '@es/core';
-import { calculateBackoff, ConnectionError, KeyError, RetryConfig, retryAsync } from '@es/resilience';
+import {
+  ConnectionError,
+  calculateBackoff,
+  KeyError,
+  RetryConfig,
+  retryAsync,
+} from '@es/resilience';
 import { ErrorHandlingStrategy } from '@es/subscriptions';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -21,7 +27,7 @@ import {
   recordingProjection,
   recordSkips,
 } from '../../src/support/memory.js';
-import { Writer } from '../../src/support/workload.js';
+import { waitUntil, Writer } from '../../src/support/workload.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -67,7 +73,13 @@ describe('E2: a transient error that clears after k < max attempts', () => {
     vi.useFakeTimers();
     const stack = memoryStack();
     const history = new History();
-    const retry = { maxRetries: 4, initialDelayMs: 100, maxDelayMs: 10_000, exponentialBase: 2, jitter: 0 };
+    const retry = {
+      maxRetries: 4,
+      initialDelayMs: 100,
+      maxDelayMs: 10_000,
+      exponentialBase: 2,
+      jitter: 0,
+    };
     const k = 3;
     await stack.store.appendEvents(
       'f',
@@ -84,7 +96,9 @@ describe('E2: a transient error that clears after k < max attempts', () => {
       await vi.advanceTimersByTimeAsync(10);
     }
     await manager.stop();
-    const flaky = projection.calls.filter((c) => c.attempt >= 0 && c.eventId === projection.calls[0]?.eventId);
+    const flaky = projection.calls.filter(
+      (c) => c.attempt >= 0 && c.eventId === projection.calls[0]?.eventId,
+    );
     expect(flaky.map((c) => c.attempt)).toEqual([0, 1, 2, 3]);
     const gaps = flaky.slice(1).map((c, i) => c.at - (flaky[i]?.at ?? 0));
     expect(gaps).toEqual([0, 1, 2].map((a) => calculateBackoff(a, retry)));
@@ -157,7 +171,11 @@ describe('E4: one fixture, four policies', () => {
     const { stack, history } = await fixture();
     const manager = stack.manager();
     const subscription = manager.subscribe(recordingProjection('p', history), {
-      errorHandling: { strategy: ErrorHandlingStrategy.CONTINUE, retry: noDelay, notifyOnSeverity: 'low' },
+      errorHandling: {
+        strategy: ErrorHandlingStrategy.CONTINUE,
+        retry: noDelay,
+        notifyOnSeverity: 'low',
+      },
     });
     recordSkips(subscription, history);
     await manager.start();
@@ -205,7 +223,8 @@ describe('E4: one fixture, four policies', () => {
     recordFigures(
       figuresOf('E4', 'memory', result, {
         faults: 4,
-        notes: 'same fixture under STOP, CONTINUE, RETRY_THEN_DLQ (none) and RETRY_THEN_DLQ (per-stream); figures of the last',
+        notes:
+          'same fixture under STOP, CONTINUE, RETRY_THEN_DLQ (none) and RETRY_THEN_DLQ (per-stream); figures of the last',
       }),
     );
   });
@@ -222,25 +241,35 @@ describe('E5: backoff properties', () => {
 
   it('every delay lies in [0, maxDelayMs]; without jitter it is min(initial·base^n, max), non-decreasing', () => {
     fc.assert(
-      fc.property(configArb, fc.integer({ min: 0, max: 40 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (c, attempt, r) => {
-        const config = new RetryConfig({
-          maxRetries: c.maxRetries,
-          initialDelayMs: c.initialDelayMs,
-          maxDelayMs: c.initialDelayMs + c.extra,
-          exponentialBase: c.exponentialBase,
-          jitter: c.jitter,
-        });
-        const d = calculateBackoff(attempt, config, () => r);
-        expect(d).toBeGreaterThanOrEqual(0);
-        expect(d).toBeLessThanOrEqual(config.maxDelayMs);
-        const base = Math.min(config.initialDelayMs * config.exponentialBase ** attempt, config.maxDelayMs);
-        expect(Math.abs(d - Math.min(base, config.maxDelayMs))).toBeLessThanOrEqual(c.jitter * base + 1e-6);
-        const flat = new RetryConfig({ ...config.toJSON(), jitter: 0 });
-        const d0 = calculateBackoff(attempt, flat);
-        const d1 = calculateBackoff(attempt + 1, flat);
-        expect(d0).toBeCloseTo(base, 6);
-        expect(d1).toBeGreaterThanOrEqual(d0);
-      }),
+      fc.property(
+        configArb,
+        fc.integer({ min: 0, max: 40 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (c, attempt, r) => {
+          const config = new RetryConfig({
+            maxRetries: c.maxRetries,
+            initialDelayMs: c.initialDelayMs,
+            maxDelayMs: c.initialDelayMs + c.extra,
+            exponentialBase: c.exponentialBase,
+            jitter: c.jitter,
+          });
+          const d = calculateBackoff(attempt, config, () => r);
+          expect(d).toBeGreaterThanOrEqual(0);
+          expect(d).toBeLessThanOrEqual(config.maxDelayMs);
+          const base = Math.min(
+            config.initialDelayMs * config.exponentialBase ** attempt,
+            config.maxDelayMs,
+          );
+          expect(Math.abs(d - Math.min(base, config.maxDelayMs))).toBeLessThanOrEqual(
+            c.jitter * base + 1e-6,
+          );
+          const flat = new RetryConfig({ ...config.toJSON(), jitter: 0 });
+          const d0 = calculateBackoff(attempt, flat);
+          const d1 = calculateBackoff(attempt + 1, flat);
+          expect(d0).toBeCloseTo(base, 6);
+          expect(d1).toBeGreaterThanOrEqual(d0);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -290,7 +319,9 @@ describe('E5: backoff properties', () => {
 
 describe('E6: every event fails (a systemic outage)', () => {
   const events = 200;
-  async function outage(handlerBreaker: false | { failureThreshold: number; recoveryTimeoutMs: number }) {
+  async function outage(
+    handlerBreaker: false | { failureThreshold: number; recoveryTimeoutMs: number },
+  ) {
     const stack = memoryStack();
     const history = new History();
     await new Writer(stack.store, history).run({ events, streams: 50 });
@@ -306,7 +337,11 @@ describe('E6: every event fails (a systemic outage)', () => {
       },
     );
     await manager.start();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    if (handlerBreaker === false) {
+      await waitUntil(() => subscription.counts.deadLettered === events, 10_000, 'every event dead-lettered');
+    } else {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
     const health = await subscription.health();
     const deadLettered = subscription.counts.deadLettered;
     await manager.stop();
@@ -323,7 +358,10 @@ describe('E6: every event fails (a systemic outage)', () => {
   });
 
   it('with the handler circuit breaker: processing waits instead of dead-lettering everything', async () => {
-    const { health, deadLettered } = await outage({ failureThreshold: 3, recoveryTimeoutMs: 10_000 });
+    const { health, deadLettered } = await outage({
+      failureThreshold: 3,
+      recoveryTimeoutMs: 10_000,
+    });
     expect(deadLettered).toBeLessThanOrEqual(1);
     expect(health.breakers.handler).toBe('open');
     expect(health.status).not.toBe('healthy');

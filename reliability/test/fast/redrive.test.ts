@@ -15,8 +15,8 @@ import { describeResult } from '../../src/history/checker.js';
 import { History } from '../../src/history/history.js';
 import { figuresOf, recordFigures } from '../../src/support/figures.js';
 import {
-  type FailurePolicy,
   dlqFates,
+  type FailurePolicy,
   memoryStack,
   memoryStored,
   recordingProjection,
@@ -86,7 +86,10 @@ describe('F1: fix the handler, redrive the stream', () => {
     await manager.stop();
     expect(appliedOrder(history, 'S')).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(await stack.dlq.getBlockedStreams('p')).toEqual([]);
-    const redriven = history.fatesOf('p').filter((f) => f.redrive).map((f) => f.version);
+    const redriven = history
+      .fatesOf('p')
+      .filter((f) => f.redrive)
+      .map((f) => f.version);
     expect(redriven.slice(0, 4)).toEqual([2, 3, 4, 5]);
     history.fates(await dlqFates(stack.dlq, 'p'));
     const result = history.check({
@@ -125,10 +128,15 @@ describe('F2: redrive while the live subscription keeps appending to S', () => {
       }
     })();
     const reports = [];
-    for (let round = 0; round < 5; round++) reports.push(await subscription.redrive({ streamId: 'S' }));
+    for (let round = 0; round < 5; round++)
+      reports.push(await subscription.redrive({ streamId: 'S' }));
     appending = false;
     await appender;
-    for (let round = 0; round < 20 && (await stack.dlq.getBlockedStreams('p')).length > 0; round++) {
+    for (
+      let round = 0;
+      round < 20 && (await stack.dlq.getBlockedStreams('p')).length > 0;
+      round++
+    ) {
       await subscription.whenIdle();
       await subscription.redrive({ streamId: 'S' });
     }
@@ -157,7 +165,9 @@ describe('F3: the redrive fails again halfway', () => {
     for (let v = 1; v <= 5; v++) await writer.appendTo('S', 1);
     const broken = new Set(['S:2', 'S:4']);
     const policy: FailurePolicy = (event) =>
-      broken.has(`${event.aggregateId}:${event.aggregateVersion}`) ? new KeyError('still broken') : undefined;
+      broken.has(`${event.aggregateId}:${event.aggregateVersion}`)
+        ? new KeyError('still broken')
+        : undefined;
     const manager = stack.manager();
     const subscription = manager.subscribe(recordingProjection('p', history, { policy }), {
       errorHandling: { retry: noDelay },
@@ -168,7 +178,10 @@ describe('F3: the redrive fails again halfway', () => {
     const report = await subscription.redrive();
     await manager.stop();
     expect(report).toMatchObject({ selected: 4, succeeded: 2, failed: 1, skippedBehindFailure: 1 });
-    const entries = await stack.dlq.listEntries({ projectionName: 'p', statuses: ['failed', 'parked', 'resolved'] });
+    const entries = await stack.dlq.listEntries({
+      projectionName: 'p',
+      statuses: ['failed', 'parked', 'resolved'],
+    });
     const byVersion = new Map(entries.map((e) => [e.streamPosition, e]));
     expect(byVersion.get(2)?.status).toBe('resolved');
     expect(byVersion.get(3)?.status).toBe('resolved');
@@ -219,10 +232,21 @@ describe('F4: bulk redrive of 100 000 letters, page 1 000', () => {
       if (applied.size === 30_000) controller.abort(new Error('operator stopped the redrive'));
     };
     await expect(
-      redrive({ dlqRepo: repo, projectionName: 'bulk', process, pageSize: 1_000, signal: controller.signal }),
+      redrive({
+        dlqRepo: repo,
+        projectionName: 'bulk',
+        process,
+        pageSize: 1_000,
+        signal: controller.signal,
+      }),
     ).rejects.toThrow('operator stopped the redrive');
     const first = applied.size;
-    const resumed = await redrive({ dlqRepo: repo, projectionName: 'bulk', process, pageSize: 1_000 });
+    const resumed = await redrive({
+      dlqRepo: repo,
+      projectionName: 'bulk',
+      process,
+      pageSize: 1_000,
+    });
     expect(first).toBe(30_000);
     expect(resumed.succeeded).toBe(total - first);
     expect(applied.size).toBe(total);
@@ -294,7 +318,9 @@ describe('F7: rebuild a subscription from the beginning after dead letters', () 
     for (let v = 1; v <= 4; v++) await writer.appendTo('S', 1);
     const broken = new Set(['S:3']);
     const policy: FailurePolicy = (event) =>
-      broken.has(`${event.aggregateId}:${event.aggregateVersion}`) ? new KeyError('broken') : undefined;
+      broken.has(`${event.aggregateId}:${event.aggregateVersion}`)
+        ? new KeyError('broken')
+        : undefined;
     const first = stack.manager();
     const sub1 = first.subscribe(recordingProjection('p', history, { policy }), {
       errorHandling: { retry: noDelay },

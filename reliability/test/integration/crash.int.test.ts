@@ -77,7 +77,12 @@ describe('C1: SIGKILL the processor mid-batch at random moments', () => {
     });
     let killed = 0;
     for (let k = 0; k < kills; k++) {
-      const child = SubscriberProcess.start(bundle, { url, schema, subscriber: 'p', batchSize: 50 });
+      const child = SubscriberProcess.start(bundle, {
+        url,
+        schema,
+        subscriber: 'p',
+        batchSize: 50,
+      });
       await child.waitFor('ready');
       await sleep(Math.floor(random() * 200));
       child.kill('SIGKILL');

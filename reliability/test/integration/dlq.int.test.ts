@@ -4,7 +4,7 @@
  */
 import { createManualClock } from '@es/dlq/testing';
 import { PostgresDLQRepository } from '@es/store-postgres';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FaultProxy } from '../../src/faults/fault-proxy.js';
 import { SubscriberProcess } from '../../src/faults/subscriber-process.js';
 import { describeResult } from '../../src/history/checker.js';
@@ -13,8 +13,14 @@ import { runDlqModel } from '../../src/suites/dlq-model.js';
 import { describeDlqReliability } from '../../src/suites/dlq-reliability.js';
 import { figuresOf, recordFigures } from '../../src/support/figures.js';
 import { checkpointOf, storedPositions, waitForAllFated } from '../../src/support/pg-checks.js';
-import { connect, freshSchema, loadFates, loadStored, pgStack } from '../../src/support/postgres.js';
-import { waitUntil, Writer } from '../../src/support/workload.js';
+import {
+  connect,
+  freshSchema,
+  loadFates,
+  loadStored,
+  pgStack,
+} from '../../src/support/postgres.js';
+import { Writer, waitUntil } from '../../src/support/workload.js';
 
 const url = inject('relDatabaseUrl');
 const bundle = inject('subscriberBundle');
@@ -62,7 +68,10 @@ describe('A10: the connection drops during the DLQ insert', () => {
        VALUES ($1, 'p', 'RelEvent', '{}', 'blocker', now(), now())`,
       [poison.eventId],
     );
-    const proxy = await FaultProxy.start({ targetHost: new URL(url).hostname, targetPort: Number(new URL(url).port || 5432) });
+    const proxy = await FaultProxy.start({
+      targetHost: new URL(url).hostname,
+      targetPort: Number(new URL(url).port || 5432),
+    });
     const child = SubscriberProcess.start(bundle, {
       url: proxy.rewrite(url),
       schema,

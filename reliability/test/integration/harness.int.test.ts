@@ -8,7 +8,13 @@ import { SubscriberProcess } from '../../src/faults/subscriber-process.js';
 import { ThrowawayCluster } from '../../src/faults/throwaway-cluster.js';
 import { History } from '../../src/history/history.js';
 import { REL_AGGREGATE_TYPE, relEvent } from '../../src/support/events.js';
-import { connect, freshSchema, loadFates, loadStored, pgStack } from '../../src/support/postgres.js';
+import {
+  connect,
+  freshSchema,
+  loadFates,
+  loadStored,
+  pgStack,
+} from '../../src/support/postgres.js';
 
 describe('ThrowawayCluster', () => {
   let cluster: ThrowawayCluster;
@@ -64,7 +70,10 @@ describe('SubscriberProcess', () => {
     }
     const child = SubscriberProcess.start(bundle, { url, schema, subscriber: 'p', batchSize: 7 });
     await child.waitFor('ready');
-    await child.waitFor('idle', { predicate: (m) => (m.counts as { processed: number }).processed === 30, includePast: true });
+    await child.waitFor('idle', {
+      predicate: (m) => (m.counts as { processed: number }).processed === 30,
+      includePast: true,
+    });
     const stopped = await child.stop();
     expect(stopped).toEqual({ code: 0, signal: null });
     const result = history.check({

@@ -25,7 +25,7 @@ import {
   type PgStack,
   pgStack,
 } from '../../src/support/postgres.js';
-import { seededRandom, seedFromEnv, sleep, waitUntil, Writer } from '../../src/support/workload.js';
+import { seededRandom, seedFromEnv, sleep, Writer, waitUntil } from '../../src/support/workload.js';
 
 const url = inject('relDatabaseUrl');
 let admin: ReturnType<typeof connect>;

@@ -2,7 +2,7 @@
  * E1 and F on PostgreSQL, with the unit of work: a poison event among 1 000 streams, redrive
  * after a fix (in order, never moving the checkpoint, two at once), and kill -9 during a redrive.
  */
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CrashPoint } from '../../src/faults/crash-points.js';
 import { SubscriberProcess } from '../../src/faults/subscriber-process.js';
 import { describeResult } from '../../src/history/checker.js';
@@ -80,7 +80,8 @@ describe('F (PostgreSQL): redrive after a fix', () => {
     await writer.run({
       events: 120,
       streams: 20,
-      behaviour: (_n, stream, version) => (Number(stream.slice(1)) % 2 === 0 && version === 2 ? 'poison' : 'ok'),
+      behaviour: (_n, stream, version) =>
+        Number(stream.slice(1)) % 2 === 0 && version === 2 ? 'poison' : 'ok',
     });
     const state = { fixed: false, stillBroken: new Set<string>(['s4']) };
     const manager = stack.manager();
@@ -91,7 +92,11 @@ describe('F (PostgreSQL): redrive after a fix', () => {
         async handle(event, context) {
           const poison = (event as { behaviour?: string }).behaviour === 'poison';
           if (poison && !state.fixed) throw new Error(`poison ${event.aggregateId}`);
-          if (state.fixed && state.stillBroken.has(event.aggregateId) && event.aggregateVersion === 4) {
+          if (
+            state.fixed &&
+            state.stillBroken.has(event.aggregateId) &&
+            event.aggregateVersion === 4
+          ) {
             throw new Error('still broken');
           }
           await appliedProjection({ name: 'p', schema, fixed: true }).handle(event, context);
@@ -140,7 +145,10 @@ describe('F (PostgreSQL): redrive after a fix', () => {
 describe('F6: kill -9 during a redrive', () => {
   const cases: [CrashPoint, string][] = [
     ['after-redrive-handler', 'inside the handler’s transaction (before COMMIT)'],
-    ['after-commit', 'after the handler’s transaction committed, before the entry is marked resolved'],
+    [
+      'after-commit',
+      'after the handler’s transaction committed, before the entry is marked resolved',
+    ],
   ];
   for (const [point, where] of cases) {
     it(`crash ${where}: the letter is taken over after the crash and its effect happens exactly once`, async () => {
@@ -153,7 +161,12 @@ describe('F6: kill -9 during a redrive', () => {
         streams: 3,
         behaviour: (_n, stream, version) => (stream === 's1' && version === 2 ? 'poison' : 'ok'),
       });
-      const first = SubscriberProcess.start(bundle, { url, schema, subscriber: 'p', maxRetries: 0 });
+      const first = SubscriberProcess.start(bundle, {
+        url,
+        schema,
+        subscriber: 'p',
+        maxRetries: 0,
+      });
       await waitForAllFated(admin, schema, 'p', 30_000);
       await first.stop();
       // The fix is deployed; the redrive is killed in the middle of its first letter…
@@ -169,15 +182,19 @@ describe('F6: kill -9 during a redrive', () => {
       expect(await crashing.exited, crashing.stderr).toEqual({ code: null, signal: 'SIGKILL' });
       await waitForBackendsGone(admin, 'rel-child-p');
       // …and run again (taking over the letter left in `retrying`).
-      const again = SubscriberProcess.start(bundle, { url, schema, subscriber: 'p', mode: 'redrive', fixed: true });
+      const again = SubscriberProcess.start(bundle, {
+        url,
+        schema,
+        subscriber: 'p',
+        mode: 'redrive',
+        fixed: true,
+      });
       const redriven = await again.waitFor('redriven', { timeoutMs: 30_000 });
       await again.exited;
       expect(redriven.report).toMatchObject({ failed: 0 });
       expect(await stack.dlq.getBlockedStreams('p')).toEqual([]);
       const result = await check(history, schema);
-      recordFigures(
-        figuresOf('F6', 'postgres', result, { faults: 1, notes: `SIGKILL ${where}` }),
-      );
+      recordFigures(figuresOf('F6', 'postgres', result, { faults: 1, notes: `SIGKILL ${where}` }));
       expect(result.anomalies, describeResult(result)).toEqual([]);
       expect(result.counts.redriven).toBe(3);
       await stack.close();

@@ -183,14 +183,7 @@ export function parseIsoTimestamp(s: string): number {
     (leap && month > 2 ? 1 : 0) +
     day -
     1;
-  return (
-    days * 86_400_000 +
-    hour * 3_600_000 +
-    minute * 60_000 +
-    second * 1000 +
-    ms10 * 10 +
-    ms1
-  );
+  return days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms10 * 10 + ms1;
 }
 
 /** Nesting beyond which {@link freezeOwned} checks for cycles (JSON data is rarely this deep). */
@@ -370,10 +363,13 @@ function finish(
 }
 
 /**
- * The serialized data whose ownership the registry hands to the next {@link reviveEvent} call
- * (see {@link reviveHandedOver}); `undefined` when none is.
+ * The `eventId` of the serialized data whose ownership the registry hands to the next
+ * {@link reviveEvent} call (see {@link reviveHandedOver}); `undefined` when none is handed over.
+ * Only the id string is kept here, never the data: a pointer to fresh data written into this
+ * long-lived module state on every read keeps V8's incremental marking alive on whole event
+ * graphs (they get promoted to the old generation instead of dying young).
  */
-let handedOver: object | undefined;
+let handedOverId: unknown;
 
 /**
  * Calls `definition.revive(data)` telling {@link reviveEvent} — when that is a definition's own
@@ -382,20 +378,23 @@ let handedOver: object | undefined;
  * become part of the event instead of being copied. A definition with another `revive` is called
  * as usual.
  *
- * The hand-over is a module variable rather than a parameter because the registry knows
- * definitions only by their public `revive(data)`; it is consumed by the first `reviveEvent` that
- * sees `data` and cleared when `revive` returns or throws, so it never reaches another call
- * (all of this is synchronous).
+ * The hand-over is module state rather than a parameter because the registry knows definitions
+ * only by their public `revive(data)`. It is consumed by the first `reviveEvent` during the call
+ * (which takes it only for data with the same `eventId` string) and cleared when `revive` returns
+ * or throws, so it never reaches another call (all of this is synchronous).
  */
 export function reviveHandedOver<T>(
   definition: { revive(data: Readonly<Record<string, unknown>>): T },
   data: Readonly<Record<string, unknown>>,
 ): T {
-  handedOver = data;
+  const id = data.eventId;
+  // Without a string id the data is invalid anyway: revive it the ordinary way.
+  if (typeof id !== 'string') return definition.revive(data);
+  handedOverId = id;
   try {
     return definition.revive(data);
   } finally {
-    handedOver = undefined;
+    handedOverId = undefined;
   }
 }
 
@@ -527,8 +526,11 @@ export function reviveEvent(
   shape: EventShape,
   data: Readonly<Record<string, unknown>>,
 ): DomainEvent {
-  const owned = handedOver !== undefined && data === handedOver;
-  if (owned) handedOver = undefined;
+  let owned = false;
+  if (handedOverId !== undefined) {
+    owned = data.eventId === handedOverId;
+    handedOverId = undefined;
+  }
   const issues: string[] = [];
   const schema = shape.schema;
   // The schema needs the payload as an object of its own; without one, the payload fields go from

@@ -851,7 +851,10 @@ export class Subscription<TTransaction = unknown> {
    */
   private startCall(stored: StoredEvent, attempt: number): PromiseLike<void> | undefined {
     this.prepareContext(stored, attempt);
-    const result = this.projection.handle(stored.event, this.ctx as ProjectionContext<TTransaction>);
+    const result = this.projection.handle(
+      stored.event,
+      this.ctx as ProjectionContext<TTransaction>,
+    );
     if (result === undefined || result === null || typeof result.then !== 'function') return;
     return this.watchdog === undefined ? result : this.guard(result);
   }
