@@ -90,6 +90,12 @@ interface MutableLiveContext {
   transaction?: unknown;
 }
 
+/** A stream parked behind a failure: its first unresolved DLQ entry and that entry's stream position. */
+interface BlockedStream {
+  readonly head: string | null;
+  readonly from: number;
+}
+
 /** The state the transactional path restores when a transaction rolls back. */
 interface Snapshot {
   readonly cursor: Position | undefined;
@@ -98,7 +104,7 @@ interface Snapshot {
   readonly pendingEventId: string | null;
   readonly pendingEventType: string | null;
   readonly counts: MutableCounts;
-  readonly blocked: Map<string, string | null> | null;
+  readonly blocked: Map<string, BlockedStream> | null;
 }
 
 type MutableCounts = { -readonly [K in keyof SubscriptionCounts]: number };
@@ -185,7 +191,7 @@ export class Subscription<TTransaction = unknown> {
   private saving = false;
 
   /** Blocked streams (per-stream DLQ ordering) → the DLQ id of their head entry, when known. */
-  private blocked = new Map<string, string | null>();
+  private blocked = new Map<string, BlockedStream>();
   private infraFailures = 0;
   private lastErrorData: SubscriptionLastError | null = null;
   private tx: UnitOfWork | undefined;
@@ -583,12 +589,26 @@ export class Subscription<TTransaction = unknown> {
   private async initialize(): Promise<boolean> {
     const { checkpointRepo, eventStore } = this.rt;
     if (this.perStream) {
+      // Each blocked stream parks from its first unresolved entry on: events before it (met again
+      // when the subscription is rebuilt from an earlier position) are handled as usual.
       const streams = await this.infra(
-        () => this.withDlq((dlq) => dlq.getBlockedStreams(this.id)),
+        () =>
+          this.withDlq(async (dlq) => {
+            const found: [string, BlockedStream][] = [];
+            for (const stream of await dlq.getBlockedStreams(this.id)) {
+              const [first] = await dlq.listEntries({
+                projectionName: this.id,
+                streamId: stream,
+                limit: 1,
+              });
+              found.push([stream, { head: first?.id ?? null, from: first?.streamPosition ?? 0 }]);
+            }
+            return found;
+          }),
         'start',
       );
       if (streams === HALTED) return false;
-      for (const stream of streams) this.blocked.set(stream, null);
+      for (const [stream, blocked] of streams) this.blocked.set(stream, blocked);
     }
     const stored = await this.infra(() => checkpointRepo.getPosition(this.id), 'start');
     if (stored === HALTED) return false;
@@ -647,7 +667,7 @@ export class Subscription<TTransaction = unknown> {
       // blocked, with the handler breaker closed and clean — one handler call, and an await only
       // when the handler returns a promise. Anything else (and a failure) goes through processEvent.
       if (
-        (this.blocked.size === 0 || !this.blocked.has(stored.event.aggregateId)) &&
+        (this.blocked.size === 0 || !this.parksBehindFailure(stored)) &&
         (breaker === undefined || (breaker.failureCount === 0 && breaker.isClosed))
       ) {
         let error: unknown = NO_ERROR;
@@ -760,11 +780,7 @@ export class Subscription<TTransaction = unknown> {
     firstError: unknown = NO_ERROR,
   ): Promise<number> {
     let failed = firstError;
-    if (
-      failed === NO_ERROR &&
-      this.blocked.size !== 0 &&
-      this.blocked.has(stored.event.aggregateId)
-    ) {
+    if (failed === NO_ERROR && this.blocked.size !== 0 && this.parksBehindFailure(stored)) {
       return this.park(stored);
     }
     let attempt = firstAttempt;
@@ -941,7 +957,14 @@ export class Subscription<TTransaction = unknown> {
     }
     if (info.sentToDlq) {
       this.countsData.deadLettered++;
-      if (this.perStream) this.blocked.set(stored.event.aggregateId, info.dlqId);
+      if (this.perStream) {
+        const stream = stored.event.aggregateId;
+        const version = stored.event.aggregateVersion;
+        const known = this.blocked.get(stream);
+        if (known === undefined || version < known.from) {
+          this.blocked.set(stream, { head: info.dlqId, from: version });
+        }
+      }
       this.rt.logger.warn('Event dead-lettered', {
         subscriptionId: this.id,
         eventId,
@@ -1012,11 +1035,20 @@ export class Subscription<TTransaction = unknown> {
     return info as ErrorInfo;
   }
 
+  /**
+   * True when the event's stream is blocked and the event is at or after the stream's first
+   * unresolved DLQ entry (an event before it — met again when rebuilding — is handled as usual).
+   */
+  private parksBehindFailure(stored: StoredEvent): boolean {
+    const blocked = this.blocked.get(stored.event.aggregateId);
+    return blocked !== undefined && stored.event.aggregateVersion >= blocked.from;
+  }
+
   /** Parks an event of a blocked stream in the DLQ behind the stream's failed entry. */
   private async park(stored: StoredEvent): Promise<number> {
     const event = stored.event;
     const stream = event.aggregateId;
-    const head = this.blocked.get(stream) ?? null;
+    const head = this.blocked.get(stream)?.head ?? null;
     const input: AddFailedEventInput = {
       eventId: event.eventId,
       projectionName: this.id,

@@ -288,3 +288,33 @@ describe('redrive', () => {
     await expect(subscription.redrive()).rejects.toBeInstanceOf(SubscriptionStateError);
   });
 });
+
+describe('rebuilding a subscription whose stream is blocked', () => {
+  it('handles the events before the dead letter and parks only from it on', async () => {
+    const { append, manager, dlq, store, checkpoints } = harness();
+    for (let i = 1; i <= 4; i++) await append.ticks('p', 1, `p${i}`);
+    // First run: the third event of stream p is poison; the fourth is parked behind it.
+    const first = poisonable('rebuild', new Set(['p3']));
+    manager.subscribe(first);
+    await manager.start();
+    await manager.whenIdle();
+    await manager.stop();
+    expect(first.applied.map((call) => call.version)).toEqual([1, 2]);
+
+    // Rebuild from the beginning (same subscription id, the DLQ still holds p3 and p4).
+    const rebuilt = createHarness({ store, dlqRepo: dlq, checkpointRepo: checkpoints });
+    running.push(rebuilt.manager);
+    const again = poisonable('rebuild', new Set(['p3']));
+    rebuilt.manager.subscribe(again, { startFrom: 'beginning' });
+    await rebuilt.manager.start();
+    await rebuilt.manager.whenIdle();
+
+    expect(again.applied.map((call) => call.version)).toEqual([1, 2]);
+    expect(again.calls.map((call) => call.version)).toEqual([1, 2]);
+    const entries = await dlq.listEntries({ projectionName: 'rebuild' });
+    expect(entries.map((entry) => `${entry.streamPosition}:${entry.status}`)).toEqual([
+      '3:failed',
+      '4:parked',
+    ]);
+  });
+});
