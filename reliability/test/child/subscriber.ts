@@ -7,7 +7,7 @@
  *
  * Messages to the parent: `{ type: 'ready' }` once started, `{ type: 'idle', position, counts }`
  * each time it has caught up, `{ type: 'redriven', report }` in redrive mode, `{ type: 'stopped',
- * checkpoint }` after a graceful stop. From the parent: `{ type: 'stop' }`. SIGTERM also stops
+ * checkpoint }` after a graceful stop, `{ type: 'stats', rss, heapUsed, counts }` every 2 s. From the parent: `{ type: 'stop' }`. SIGTERM also stops
  * gracefully (the manager drains and flushes its checkpoint).
  */
 import type { DLQRepository } from '@es/dlq';
@@ -129,6 +129,12 @@ async function main(): Promise<void> {
 
   await manager.start();
   send({ type: 'ready', pid: process.pid });
+  // Resource figures every 2 s, busy or idle (for the soak's memory and connection checks).
+  const stats = setInterval(() => {
+    const memory = process.memoryUsage();
+    send({ type: 'stats', rss: memory.rss, heapUsed: memory.heapUsed, counts: subscription.counts });
+  }, 2_000);
+  stats.unref();
   while (!stopping) {
     await subscription.whenIdle();
     if (stopping) break;

@@ -170,10 +170,11 @@ describe('H1: soak — writers, 4 subscribers, 1 % poison, network faults, a SIG
       expect(result.anomalies, `seed ${seed}\n${describeResult(result)}`).toEqual([]);
       expect(dlqNone).toBe(poison);
       expect(Math.max(...samples.map((s) => s.connections))).toBeLessThanOrEqual(4 * 5);
+      // Memory is compared between the first sample after warm-up and the last one, for each
+      // subscriber process (a process restarted by a kill starts over, so the bound is loose).
+      expect(rssLast.every((r) => r > 0)).toBe(true);
       for (let i = 0; i < rssLast.length; i++) {
-        if ((rssFirst[i] ?? 0) > 0 && (rssLast[i] ?? 0) > 0) {
-          expect(rssLast[i] as number).toBeLessThan((rssFirst[i] as number) * 2);
-        }
+        if ((rssFirst[i] ?? 0) > 0) expect(rssLast[i] as number).toBeLessThan((rssFirst[i] as number) * 2);
       }
       await proxy.close();
     },
