@@ -20,7 +20,9 @@ for (const line of lines) {
   latest.set(`${record.id}|${record.backend}|${record.tier}`, record);
 }
 const rows = [...latest.values()].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
-console.log('| id | tier | backend | events | faults | lost | duplicated | silently skipped | dead-lettered | notes |');
+console.log(
+  '| id | tier | backend | events | faults | lost | duplicated | silently skipped | dead-lettered | notes |',
+);
 console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---|');
 for (const r of rows) {
   console.log(

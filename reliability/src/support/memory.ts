@@ -70,6 +70,7 @@ export function memoryStack(options: MemoryStackOptions = {}): MemoryStack {
         pollIntervalMs: 5,
         shutdownTimeoutMs: 1_000,
         infrastructureRetry: { maxRetries: 0, initialDelayMs: 1, maxDelayMs: 5, jitter: 0 },
+        infrastructureBreaker: { failureThreshold: 5, recoveryTimeoutMs: 50 },
         handlerBreaker: false,
         ...(options.clock === undefined ? {} : { clock: options.clock }),
         ...overrides,

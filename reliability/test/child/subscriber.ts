@@ -132,7 +132,12 @@ async function main(): Promise<void> {
   // Resource figures every 2 s, busy or idle (for the soak's memory and connection checks).
   const stats = setInterval(() => {
     const memory = process.memoryUsage();
-    send({ type: 'stats', rss: memory.rss, heapUsed: memory.heapUsed, counts: subscription.counts });
+    send({
+      type: 'stats',
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      counts: subscription.counts,
+    });
   }, 2_000);
   stats.unref();
   while (!stopping) {

@@ -27,7 +27,7 @@ import {
   recordingProjection,
   recordSkips,
 } from '../../src/support/memory.js';
-import { waitUntil, Writer } from '../../src/support/workload.js';
+import { Writer, waitUntil } from '../../src/support/workload.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -338,7 +338,11 @@ describe('E6: every event fails (a systemic outage)', () => {
     );
     await manager.start();
     if (handlerBreaker === false) {
-      await waitUntil(() => subscription.counts.deadLettered === events, 10_000, 'every event dead-lettered');
+      await waitUntil(
+        () => subscription.counts.deadLettered === events,
+        10_000,
+        'every event dead-lettered',
+      );
     } else {
       await new Promise((resolve) => setTimeout(resolve, 300));
     }

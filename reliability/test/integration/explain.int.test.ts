@@ -71,7 +71,11 @@ describe('H2 (fast, EXPLAIN): the poll path of a caught-up subscriber uses the i
     for await (const _ of store.readAll({ fromPosition: cursor, limit: 100 })) {
       throw new Error('nothing is stored after the newest cursor');
     }
-    for await (const _ of store.readAll({ fromPosition: cursor, limit: 100, eventTypes: ['RelEvent'] })) {
+    for await (const _ of store.readAll({
+      fromPosition: cursor,
+      limit: 100,
+      eventTypes: ['RelEvent'],
+    })) {
       throw new Error('nothing is stored after the newest cursor');
     }
     const plans: { statement: string; plan: string; ms: number }[] = [];

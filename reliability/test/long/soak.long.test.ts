@@ -174,7 +174,8 @@ describe('H1: soak — writers, 4 subscribers, 1 % poison, network faults, a SIG
       // subscriber process (a process restarted by a kill starts over, so the bound is loose).
       expect(rssLast.every((r) => r > 0)).toBe(true);
       for (let i = 0; i < rssLast.length; i++) {
-        if ((rssFirst[i] ?? 0) > 0) expect(rssLast[i] as number).toBeLessThan((rssFirst[i] as number) * 2);
+        if ((rssFirst[i] ?? 0) > 0)
+          expect(rssLast[i] as number).toBeLessThan((rssFirst[i] as number) * 2);
       }
       await proxy.close();
     },

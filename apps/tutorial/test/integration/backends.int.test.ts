@@ -19,10 +19,11 @@ function normalize(output: string): string {
 
 async function run(kind: BackendKind) {
   const lines: string[] = [];
-  const result: RunTutorialResult = await runTutorial(
-    () => createBackend(kind, { databaseUrl }),
-    { print: (line) => lines.push(line), random: () => 0.5, retryDelayMs: 1 },
-  );
+  const result: RunTutorialResult = await runTutorial(() => createBackend(kind, { databaseUrl }), {
+    print: (line) => lines.push(line),
+    random: () => 0.5,
+    retryDelayMs: 1,
+  });
   return { output: normalize(lines.join('\n')), result };
 }
 
@@ -66,7 +67,8 @@ describe('the tutorial on PostgreSQL and PGlite prints what it prints in memory'
   it('drops the schemas it created', async () => {
     const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
     try {
-      const rows = await sql`select count(*)::int as n from pg_namespace where nspname like 'tutorial\\_%'`;
+      const rows =
+        await sql`select count(*)::int as n from pg_namespace where nspname like 'tutorial\\_%'`;
       expect(rows[0]?.n).toBe(0);
     } finally {
       await sql.end();
