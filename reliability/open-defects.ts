@@ -7,32 +7,38 @@
 export const OPEN_DEFECTS: readonly { readonly test: string; readonly reason: string }[] = [
   {
     test: 'C3: two processors for the same subscription (a zombie)',
-    reason: 'two processors of one subscription can double an effect; needs fencing/leases',
+    reason:
+      'DEF-1: the checkpoint compare-and-set accepts equal/greater positions, so a second instance or a zombie commits its effects again (needs a CAS on the expected previous position)',
   },
   {
     test: 'H2 (fast, EXPLAIN): the poll path of a caught-up subscriber uses the index',
-    reason: 'the held-back probe of readAll plans a scan; plan to be fixed in store-postgres',
+    reason:
+      'DEF-8: the held-back probe of readAll (heldBack/heldBackOfTypes) plans a sequential scan without statistics',
   },
   {
     test: 'a stored row with an unknown event type stops the subscription before it',
-    reason: 'unknown event type from PostgreSQL: stop-before behaviour not yet proven',
+    reason:
+      'DEF-5: EventTypeNotFoundError from a read is retried forever as an infrastructure failure (Subscription.isFatal)',
   },
   {
     test: 'D3: the subscriber’s connections are terminated again and again',
     reason:
-      'postgres.js 3.4.9 raises an uncatchable TypeError when a connection dies mid-query (porsager/postgres #1154)',
+      'DEF-7: postgres.js 3.4.9 raises an uncatchable TypeError when a transaction connection is terminated (porsager/postgres #1208, #1199, #1154)',
   },
   {
     test: 'D5: PostgreSQL restarts while idle and while busy',
-    reason: 'reconnect of the LISTEN connection after a cluster restart not yet proven',
+    reason:
+      'DEF-6: subscription.health() has no time bound and gives no answer during the outage (correctness and reconnect pass)',
   },
   {
     test: 'B5: a long-open transaction stalls the subscription',
-    reason: 'sensitive to other transactions on the shared server; needs an isolated cluster',
+    reason:
+      'DEF-4: the subscription health reports healthy with lag 0 while the horizon holds events back (delivery itself is correct)',
   },
   {
     test: 'F6: kill -9 during a redrive',
-    reason: 'a crash between the handler commit and markResolved can repeat the effect',
+    reason:
+      'DEF-2: a crash between the handler commit and markResolved repeats the effect (redrive settles outside the transaction)',
   },
 ];
 

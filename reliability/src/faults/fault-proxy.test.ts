@@ -192,6 +192,20 @@ describe('FaultProxy', () => {
     );
   });
 
+  it('switching from latency to pass never reorders bytes (new bytes queue behind delayed ones)', async () => {
+    const { echo, proxy } = await setup();
+    const client = await connect(proxy.port);
+    proxy.setMode({ kind: 'latency', ms: 60, jitterMs: 20 });
+    client.socket.write('abc');
+    await sleep(5);
+    proxy.setMode({ kind: 'pass' });
+    client.socket.write('def');
+    await until(() => client.data().length === 6);
+    expect(echo.received().toString()).toBe('abcdef');
+    expect(client.data().toString()).toBe('abcdef');
+    client.socket.destroy();
+  });
+
   it('close-after-bytes: lets N bytes through, then resets mid-stream', async () => {
     const { echo, proxy } = await setup();
     proxy.setMode({ kind: 'close-after-bytes', bytes: 4, direction: 'upstream' });

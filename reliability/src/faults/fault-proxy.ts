@@ -81,6 +81,13 @@ interface Link {
   /** When the last delayed chunk of each direction is due (keeps order under latency). */
   dueUp: number;
   dueDown: number;
+  /**
+   * Chunks waiting for their due time, per direction, in arrival order. While one waits, later
+   * chunks queue behind it whatever the mode, so bytes are never reordered (a switch from latency
+   * to pass must not let new bytes overtake delayed ones).
+   */
+  queueUp: { due: number; chunk: Buffer }[];
+  queueDown: { due: number; chunk: Buffer }[];
   closed: boolean;
   /** Swallowed for good whatever the mode (see {@link FaultProxy.blackholeConnections}). */
   blackholed: boolean;
@@ -231,6 +238,8 @@ export class FaultProxy {
       budgetDown: budget,
       dueUp: 0,
       dueDown: 0,
+      queueUp: [],
+      queueDown: [],
       closed: false,
       blackholed: false,
     };
@@ -261,13 +270,13 @@ export class FaultProxy {
     const target = direction === 'up' ? link.upstream : link.client;
     switch (mode.kind) {
       case 'pass':
-        this.#write(target, direction, chunk);
+        this.#send(link, direction, chunk, 0);
         return;
       case 'blackhole':
         this.stats.bytesDropped += chunk.length;
         return;
       case 'drop-responses':
-        if (direction === 'up') this.#write(target, direction, chunk);
+        if (direction === 'up') this.#send(link, direction, chunk, 0);
         else this.stats.bytesDropped += chunk.length;
         return;
       case 'reset':
@@ -278,30 +287,25 @@ export class FaultProxy {
           this.#reset(link);
           return;
         }
-        const now = Date.now();
-        const delay = mode.ms + (mode.jitterMs ? this.#random() * mode.jitterMs : 0);
-        const previous = direction === 'up' ? link.dueUp : link.dueDown;
-        const due = Math.max(previous, now + delay);
-        if (direction === 'up') link.dueUp = due;
-        else link.dueDown = due;
-        const timer = setTimeout(() => {
-          this.#timers.delete(timer);
-          if (!link.closed) this.#write(target, direction, chunk);
-        }, due - now);
-        this.#timers.add(timer);
+        this.#send(
+          link,
+          direction,
+          chunk,
+          mode.ms + (mode.jitterMs ? this.#random() * mode.jitterMs : 0),
+        );
         return;
       }
       case 'close-after-bytes': {
         const counted = mode.direction ?? 'both';
         if (counted !== 'both' && counted !== (direction === 'up' ? 'upstream' : 'downstream')) {
-          this.#write(target, direction, chunk);
+          this.#send(link, direction, chunk, 0);
           return;
         }
         const budget = direction === 'up' ? link.budgetUp : link.budgetDown;
         if (chunk.length <= budget) {
           if (direction === 'up') link.budgetUp -= chunk.length;
           else link.budgetDown -= chunk.length;
-          this.#write(target, direction, chunk);
+          this.#send(link, direction, chunk, 0);
           return;
         }
         if (budget > 0) this.#write(target, direction, chunk.subarray(0, budget));
@@ -312,6 +316,45 @@ export class FaultProxy {
         return;
       }
     }
+  }
+
+  /** Writes `chunk` after `delayMs`, never before a chunk of the same direction queued earlier. */
+  #send(link: Link, direction: 'up' | 'down', chunk: Buffer, delayMs: number): void {
+    const queue = direction === 'up' ? link.queueUp : link.queueDown;
+    const target = direction === 'up' ? link.upstream : link.client;
+    if (delayMs <= 0 && queue.length === 0) {
+      this.#write(target, direction, chunk);
+      return;
+    }
+    const now = Date.now();
+    const previous = direction === 'up' ? link.dueUp : link.dueDown;
+    const due = Math.max(previous, now + Math.max(0, delayMs));
+    if (direction === 'up') link.dueUp = due;
+    else link.dueDown = due;
+    queue.push({ due, chunk });
+    if (queue.length === 1) this.#schedule(link, direction);
+  }
+
+  /** Arms one timer for the head of a direction's queue; it drains everything that is due, in order. */
+  #schedule(link: Link, direction: 'up' | 'down'): void {
+    const queue = direction === 'up' ? link.queueUp : link.queueDown;
+    const head = queue[0];
+    if (head === undefined) return;
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(timer);
+        const target = direction === 'up' ? link.upstream : link.client;
+        const now = Date.now();
+        while (queue.length > 0 && (queue[0] as { due: number }).due <= now) {
+          const next = queue.shift() as { due: number; chunk: Buffer };
+          if (!link.closed) this.#write(target, direction, next.chunk);
+        }
+        if (queue.length > 0 && !link.closed) this.#schedule(link, direction);
+        else if (link.closed) queue.length = 0;
+      },
+      Math.max(0, head.due - Date.now()),
+    );
+    this.#timers.add(timer);
   }
 
   #write(target: net.Socket, direction: 'up' | 'down', chunk: Buffer): void {

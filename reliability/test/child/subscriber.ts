@@ -132,11 +132,23 @@ async function main(): Promise<void> {
   // Resource figures every 2 s, busy or idle (for the soak's memory and connection checks).
   const stats = setInterval(() => {
     const memory = process.memoryUsage();
+    const lastError = subscription.lastError;
     send({
       type: 'stats',
       rss: memory.rss,
       heapUsed: memory.heapUsed,
       counts: subscription.counts,
+      state: subscription.state,
+      position: subscription.position,
+      lastError:
+        lastError === null
+          ? null
+          : {
+              source: lastError.source,
+              code: lastError.code,
+              message: lastError.message,
+              at: lastError.at,
+            },
     });
   }, 2_000);
   stats.unref();

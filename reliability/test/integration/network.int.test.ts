@@ -357,7 +357,10 @@ describe('D4: latency and resets under load', () => {
     const before = await fatedCount(admin, schema, 'p');
     const resetsBefore = proxy.stats.resets;
     proxy.setMode({ kind: 'latency', ms: 100, jitterMs: 50, resetProbability: 0.01 });
-    await sleep(8_000);
+    await sleep(4_000);
+    // At least one reset of every connection, whatever the dice said.
+    proxy.resetConnections();
+    await sleep(4_000);
     const during = (await fatedCount(admin, schema, 'p')) - before;
     proxy.setMode({ kind: 'pass' });
     stop = true;
@@ -377,6 +380,12 @@ describe('D4: latency and resets under load', () => {
       });
     }
     const recoveryMs = Date.now() - healedAt;
+    const lastReport = [...child.messages].reverse().find((m) => m.type === 'stats');
+    const sessions = await admin.unsafe(
+      `SELECT application_name, state, wait_event, left(query, 60) AS query,
+              round(extract(epoch FROM now() - state_change))::int AS seconds
+       FROM pg_stat_activity WHERE application_name LIKE 'rel-child-d4%'`,
+    );
     const crashed = child.exit;
     const stderr = child.stderr;
     if (crashed === undefined) await child.stop(10_000);
@@ -395,7 +404,7 @@ describe('D4: latency and resets under load', () => {
     ).toBeUndefined();
     expect(
       stalled,
-      `the subscriber stopped making progress:\n${stderr.slice(-3_000)}`,
+      `the subscriber stopped making progress; its last report: ${JSON.stringify(lastReport)}; its sessions: ${JSON.stringify(sessions)}\n${stderr.slice(-3_000)}`,
     ).toBeUndefined();
     expect(result.anomalies, `seed ${seed}\n${describeResult(result)}`).toEqual([]);
     expect(resets).toBeGreaterThan(0);

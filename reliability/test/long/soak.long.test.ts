@@ -13,7 +13,7 @@ import { type ChildMessage, SubscriberProcess } from '../../src/faults/subscribe
 import { describeResult } from '../../src/history/checker.js';
 import { History } from '../../src/history/history.js';
 import { figuresOf, recordFigures } from '../../src/support/figures.js';
-import { waitForAllFated } from '../../src/support/pg-checks.js';
+import { fatedCount, waitForAllFated } from '../../src/support/pg-checks.js';
 import {
   appliedProjection,
   connect,
@@ -67,6 +67,7 @@ describe('H1: soak — writers, 4 subscribers, 1 % poison, network faults, a SIG
       let crashes = 0;
       let kills = 0;
       let faultWindows = 0;
+      const stalls: string[] = [];
       const start = (name: string) => {
         const child = SubscriberProcess.start(bundle, {
           url: proxy.rewrite(url),
@@ -127,7 +128,7 @@ describe('H1: soak — writers, 4 subscribers, 1 % poison, network faults, a SIG
           const rss = names.map((name) => {
             const last = [...(children.get(name)?.messages ?? [])]
               .reverse()
-              .find((m: ChildMessage) => m.type === 'idle');
+              .find((m: ChildMessage) => m.type === 'stats' || m.type === 'idle');
             return Number(last?.rss ?? 0);
           });
           samples.push({ at: Date.now(), rss, connections: await backends('rel-child-h1') });
@@ -136,8 +137,37 @@ describe('H1: soak — writers, 4 subscribers, 1 % poison, network faults, a SIG
       stop = true;
       await Promise.race([writing, sleep(30_000)]);
       await writerStack.close(0);
-      for (const name of names) if (children.get(name)?.exit !== undefined) start(name);
-      for (const name of names) await waitForAllFated(admin, schema, name, 600_000);
+      // Drain: a supervisor restarts dead subscribers; a live one that makes no progress for
+      // 2 minutes is a stall, reported with its last self-reported state.
+      const total = (await loadStored(admin, schema)).length;
+      const lastProgress = new Map(names.map((name) => [name, { fated: -1, at: Date.now() }]));
+      for (;;) {
+        for (const name of names) if (children.get(name)?.exit !== undefined) start(name);
+        let done = true;
+        for (const name of names) {
+          const fated = await fatedCount(admin, schema, name);
+          if (fated < total) done = false;
+          const last = lastProgress.get(name) as { fated: number; at: number };
+          if (fated !== last.fated) lastProgress.set(name, { fated, at: Date.now() });
+          else if (Date.now() - last.at > 120_000) {
+            const stats = [...(children.get(name)?.messages ?? [])]
+              .reverse()
+              .find((m) => m.type === 'stats');
+            const sessions = await admin.unsafe(
+              `SELECT application_name, state, wait_event_type, wait_event, left(query, 80) AS query,
+                      round(extract(epoch FROM now() - state_change))::int AS seconds_in_state
+               FROM pg_stat_activity WHERE application_name LIKE $1 || '%'`,
+              [`rel-child-${name}`],
+            );
+            stalls.push(`${name} at ${fated}/${total}`);
+            throw new Error(
+              `subscriber ${name} stalled at ${fated} of ${total} for 2 minutes; its last report: ${JSON.stringify(stats)}; its sessions: ${JSON.stringify(sessions)}\n${children.get(name)?.stderr.slice(-2_000) ?? ''}`,
+            );
+          }
+        }
+        if (done) break;
+        await sleep(2_000);
+      }
       for (const name of names) await children.get(name)?.stop(30_000);
       for (const name of names) history.fates(await loadFates(admin, schema, name));
       const stored = await loadStored(admin, schema);

@@ -3,6 +3,7 @@
  * `DATABASE_URL` (default postgres://postgres@127.0.0.1:5432/postgres, loopback only), dropped at
  * the end; fails the run loudly when the server is unreachable. Bundles the child-process scripts.
  */
+import { rm } from 'node:fs/promises';
 import type { TestProject } from 'vitest/node';
 import { bundleChild } from '../../src/support/child-bundle.js';
 import { createDatabase, serverUrl } from '../../src/support/postgres.js';
@@ -19,6 +20,10 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const database = await createDatabase(serverUrl(), 'es_rel');
   project.provide('relDatabaseUrl', database.url);
-  project.provide('subscriberBundle', await bundleChild('test/child/subscriber.ts', 'subscriber'));
-  return () => database.drop();
+  const bundle = await bundleChild('test/child/subscriber.ts', 'subscriber');
+  project.provide('subscriberBundle', bundle);
+  return async () => {
+    await rm(bundle, { force: true });
+    await database.drop();
+  };
 }
