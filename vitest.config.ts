@@ -15,6 +15,7 @@ export default defineConfig({
       'apps/*/vitest.integration.config.ts',
       'reliability/vitest.config.ts',
       'reliability/vitest.integration.config.ts',
+      'bench/vitest.config.mjs',
     ],
   },
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full test suite, from a fresh clone: installs pnpm and the locked dependencies, builds,
 # type-checks, lints, makes sure PostgreSQL is up, runs the unit, integration and tutorial tests,
-# runs the tutorial itself, and ends with one line `N passed, N failed` built from the real counts.
+# runs every benchmark case once in quick mode (a smoke run), runs the tutorial itself, and ends
+# with one line `N passed, N failed` built from the real counts.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure-pnpm.sh
@@ -43,6 +44,11 @@ if [ -n "${DATABASE_URL:-}" ]; then
   # would stall every other suite's subscribers.
   stage "integration tests (PostgreSQL, PGlite)" pnpm exec vitest run --project '*:integration' --no-file-parallelism \
     --reporter=default --reporter=json --outputFile.json="$results/integration.json"
+fi
+if [ -n "${DATABASE_URL:-}" ]; then
+  # A smoke run of every benchmark case (issue #5): nothing fails on a number, only a case that
+  # crashes. The report goes to the results folder, never over the published bench/results.
+  stage "benchmark smoke (pnpm bench --quick)" node bench/src/main.mjs --quick --out "$results/bench"
 fi
 stage "tutorial (in-memory)" pnpm --filter @es/tutorial start
 
