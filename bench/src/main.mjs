@@ -24,7 +24,12 @@ import { renderChart } from './lib/chart.mjs';
 import { runWorker } from './lib/child.mjs';
 import { modeConfig } from './lib/config.mjs';
 import { machineFacts, postgresFacts, versions } from './lib/machine.mjs';
-import { renderPerformanceSection, renderReport, SECTION_ORDER } from './lib/report.mjs';
+import {
+  renderPerformanceSection,
+  renderReport,
+  replacePerformanceSection,
+  SECTION_ORDER,
+} from './lib/report.mjs';
 import { Results } from './lib/results.mjs';
 import { formatDuration, summarize } from './lib/stats.mjs';
 import { rotate } from './lib/timed.mjs';
@@ -300,31 +305,39 @@ async function main() {
       2,
     )}\n`,
   );
-  // A complete full-mode run into bench/results refreshes the README's Performance section text.
+  // A complete full-mode run into bench/results refreshes the root README's Performance section.
   const complete =
     config.mode === 'full' &&
     ONLY === undefined &&
     SECTIONS.length === 3 &&
     OUT_DIR === path.join(BENCH_DIR, 'results');
-  if (complete) {
-    const file = path.join(BENCH_DIR, 'README-performance.md');
-    writeFileSync(
-      file,
-      renderPerformanceSection({
-        meta,
-        machine,
-        pg,
-        groups,
-        reportFile: `bench/results/${base}.md`,
-        chartFile: `bench/results/${chartFile}`,
-        previous: existsSync(file) ? readFileSync(file, 'utf8') : undefined,
-      }),
-    );
-  }
+  if (complete) writePerformanceSection({ meta, machine, pg, groups, base, chartFile });
   log(
     `done in ${formatDuration(durationMs)}: ${path.relative(process.cwd(), path.join(OUT_DIR, `${base}.md`))} (+ .json, .svg)${crashed ? ' — some cases FAILED' : ''}`,
   );
   process.exitCode = crashed ? 1 : 0;
+}
+
+/** Rewrites the root README's "Performance" section from this run (see `replacePerformanceSection`). */
+function writePerformanceSection({ meta, machine, pg, groups, base, chartFile }) {
+  const file = path.join(REPO_DIR, 'README.md');
+  const updated = replacePerformanceSection(readFileSync(file, 'utf8'), (previous) =>
+    renderPerformanceSection({
+      meta,
+      machine,
+      pg,
+      groups,
+      reportFile: `bench/results/${base}.md`,
+      chartFile: `bench/results/${chartFile}`,
+      previous,
+    }),
+  );
+  if (updated === undefined) {
+    log('README.md has no bench:performance markers; its Performance section was not updated');
+    return;
+  }
+  writeFileSync(file, updated);
+  log('updated the Performance section of README.md');
 }
 
 await main();

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { renderChart } from '../src/lib/chart.mjs';
-import { findShortfalls, renderPerformanceSection } from '../src/lib/report.mjs';
+import {
+  findShortfalls,
+  PERFORMANCE_END,
+  PERFORMANCE_START,
+  renderPerformanceSection,
+  replacePerformanceSection,
+} from '../src/lib/report.mjs';
 import { Results } from '../src/lib/results.mjs';
 import { formatRatio, median, quantile, summarize } from '../src/lib/stats.mjs';
 import { rotate } from '../src/lib/timed.mjs';
@@ -151,5 +157,51 @@ describe('renderPerformanceSection', () => {
     expect(second).toContain('| append 1 event (events/s) | 100 | 90.0 | **0.90×** | — | — |');
     expect(second.endsWith('\nHand-written analysis.\n')).toBe(true);
     expect(second.split('Hand-written analysis.')).toHaveLength(2);
+  });
+});
+
+describe('replacePerformanceSection', () => {
+  const readme = [
+    '# Title',
+    '',
+    `${PERFORMANCE_START} — regenerated -->`,
+    '## Performance',
+    'old table',
+    PERFORMANCE_END,
+    '',
+    '## Next',
+    '',
+  ].join('\n');
+
+  it('replaces only the text between the markers and hands the old text to the renderer', () => {
+    let seen;
+    const out = replacePerformanceSection(readme, (previous) => {
+      seen = previous;
+      return '## Performance\nnew table\n\n\n';
+    });
+    expect(seen).toBe('## Performance\nold table\n');
+    expect(out).toBe(
+      [
+        '# Title',
+        '',
+        `${PERFORMANCE_START} — regenerated -->`,
+        '## Performance',
+        'new table',
+        PERFORMANCE_END,
+        '',
+        '## Next',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('is idempotent when the renderer returns what is there', () => {
+    expect(replacePerformanceSection(readme, (previous) => previous)).toBe(readme);
+  });
+
+  it('returns undefined without both markers in order', () => {
+    expect(replacePerformanceSection('# no markers\n', () => 'x')).toBeUndefined();
+    const swapped = `${PERFORMANCE_END}\n${PERFORMANCE_START} -->\n`;
+    expect(replacePerformanceSection(swapped, () => 'x')).toBeUndefined();
   });
 });

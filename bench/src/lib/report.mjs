@@ -282,6 +282,8 @@ export function renderPerformanceSection({
       'References: raw postgres.js running the equivalent SQL on identical tables, hand-written in-memory code, a bare `await`. Peers: Emmett 0.42 (PostgreSQL and in-memory event stores), cockatiel 3.2, opossum 9, p-retry 7.',
   );
   L.push('');
+  L.push(`![Ratios of @es and its peers to the reference, per case](${chartFile})`);
+  L.push('');
   L.push(...compactTable(groups));
   L.push('');
   L.push(
@@ -291,4 +293,24 @@ export function renderPerformanceSection({
   L.push('');
   L.push(KEEP_MARKER);
   return `${L.join('\n')}${kept}`;
+}
+
+/** The opening marker of the root README's Performance section (the rest of its line is free text). */
+export const PERFORMANCE_START = '<!-- bench:performance:start';
+/** The closing marker of the root README's Performance section. */
+export const PERFORMANCE_END = '<!-- bench:performance:end -->';
+
+/**
+ * Replaces the text between the Performance markers of `readme` with `render(previous)`, where
+ * `previous` is the text there now (so the section can keep its hand-written part). Returns
+ * undefined when the markers are missing or out of order; the markers themselves are kept.
+ */
+export function replacePerformanceSection(readme, render) {
+  const start = readme.indexOf(PERFORMANCE_START);
+  const end = readme.indexOf(PERFORMANCE_END);
+  if (start < 0 || end < start) return undefined;
+  const lineEnd = readme.indexOf('\n', start);
+  if (lineEnd < 0 || lineEnd > end) return undefined;
+  const body = render(readme.slice(lineEnd + 1, end));
+  return `${readme.slice(0, lineEnd + 1)}${body.replace(/\n*$/, '\n')}${readme.slice(end)}`;
 }
