@@ -78,7 +78,7 @@ describe('resolveSubscriptionConfig', () => {
         resolveSubscriptionConfig(projection, { healthTimeoutMs } as never, defaults),
       ).toThrow(expect.objectContaining({ field: 'SubscriptionConfig.healthTimeoutMs' }));
     }
-    for (const horizonStallMs of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, "1"]) {
+    for (const horizonStallMs of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, '1']) {
       expect(() =>
         resolveSubscriptionConfig(projection, { horizonStallMs } as never, defaults),
       ).toThrow(expect.objectContaining({ field: 'SubscriptionConfig.horizonStallMs' }));

@@ -229,11 +229,7 @@ export function resolveSubscriptionConfig(
   }
   const healthTimeoutMs = c.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
   if (!isFiniteNumber(healthTimeoutMs) || healthTimeoutMs <= 0 || healthTimeoutMs > MAX_TIMER_MS) {
-    fail(
-      'healthTimeoutMs',
-      `must be a finite number > 0 and <= ${MAX_TIMER_MS}`,
-      healthTimeoutMs,
-    );
+    fail('healthTimeoutMs', `must be a finite number > 0 and <= ${MAX_TIMER_MS}`, healthTimeoutMs);
   }
   const horizonStallMs = c.horizonStallMs ?? DEFAULT_HORIZON_STALL_MS;
   if (!isFiniteNumber(horizonStallMs) || horizonStallMs <= 0) {

@@ -29,12 +29,12 @@ import type { ErrorInfo } from '../error-info.js';
 import { SubscriptionStateError } from '../errors.js';
 import type { EventSerializer } from '../event-data.js';
 import { toEventData } from '../event-data.js';
+import { Deadline } from '../internal/deadline.js';
 import {
   type ErrorCallback,
   SubscriptionErrorHandler,
   type Unsubscribe,
 } from '../subscription-error-handler.js';
-import { Deadline } from '../internal/deadline.js';
 import { SubscriptionState } from '../subscription-state.js';
 import type { UnitOfWork, UnitOfWorkProvider } from '../unit-of-work.js';
 import { HandlerWatchdog } from './handler-watchdog.js';
