@@ -23,6 +23,8 @@ describe('resolveSubscriptionConfig', () => {
       processingTimeoutMs: 30_000,
       dlqOrdering: 'per-stream',
       handlerBreaker: defaults.handlerBreaker,
+      healthTimeoutMs: 1_500,
+      horizonStallMs: 1_000,
       eventTypes: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -61,6 +63,25 @@ describe('resolveSubscriptionConfig', () => {
       expect(configError.value).toBe(2);
       expect((configError.cause as { code: string }).code).toBe('ES_INVALID_CONFIG');
       expect(configError.subscriptionName).toBe('tasks');
+    }
+  });
+
+  it('validates the health time limit and the horizon stall threshold', () => {
+    const config = resolveSubscriptionConfig(
+      projection,
+      { healthTimeoutMs: 250, horizonStallMs: 30_000 },
+      defaults,
+    );
+    expect(config).toMatchObject({ healthTimeoutMs: 250, horizonStallMs: 30_000 });
+    for (const healthTimeoutMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '5']) {
+      expect(() =>
+        resolveSubscriptionConfig(projection, { healthTimeoutMs } as never, defaults),
+      ).toThrow(expect.objectContaining({ field: 'SubscriptionConfig.healthTimeoutMs' }));
+    }
+    for (const horizonStallMs of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, '1']) {
+      expect(() =>
+        resolveSubscriptionConfig(projection, { horizonStallMs } as never, defaults),
+      ).toThrow(expect.objectContaining({ field: 'SubscriptionConfig.horizonStallMs' }));
     }
   });
 

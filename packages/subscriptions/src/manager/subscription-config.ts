@@ -84,6 +84,19 @@ export interface SubscriptionConfig {
    * README), or `false` for none. Default: the manager's `handlerBreaker`.
    */
   readonly handlerBreaker?: CircuitBreakerConfigInput | false | undefined;
+  /**
+   * The longest `health()` waits for the store and the DLQ, in ms (one deadline for all its
+   * reads). A read that has not answered by then is reported like a failed one: its figures are
+   * null, with a warning (status `degraded`). Finite > 0; default 1500.
+   */
+  readonly healthTimeoutMs?: number | undefined;
+  /**
+   * When the store reports its read horizon (`getHorizonStatus`, as `PostgresEventStore` does):
+   * how long an open transaction may hold committed events back before `health()` reports the
+   * stall (a warning, status `degraded`), in ms. Shorter holds count as lag only. Finite > 0;
+   * default 1000.
+   */
+  readonly horizonStallMs?: number | undefined;
 }
 
 /** Defaults a manager passes down to its subscriptions. */
@@ -103,6 +116,8 @@ export interface ResolvedSubscriptionConfig {
   readonly processingTimeoutMs: number;
   readonly dlqOrdering: DlqOrdering;
   readonly handlerBreaker: CircuitBreakerConfig | false;
+  readonly healthTimeoutMs: number;
+  readonly horizonStallMs: number;
   /** The projection's event-type filter, copied; undefined for all types. */
   readonly eventTypes: readonly string[] | undefined;
 }
@@ -115,6 +130,10 @@ export const MAX_BATCH_SIZE = 100_000;
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5_000;
 /** Default `processingTimeoutMs`. */
 export const DEFAULT_PROCESSING_TIMEOUT_MS = 30_000;
+/** Default `healthTimeoutMs`. */
+export const DEFAULT_HEALTH_TIMEOUT_MS = 1_500;
+/** Default `horizonStallMs`. */
+export const DEFAULT_HORIZON_STALL_MS = 1_000;
 const MAX_TIMER_MS = 2_147_483_647;
 
 const START_FROM_WORDS: ReadonlySet<unknown> = new Set(['beginning', 'end', 'checkpoint']);
@@ -208,6 +227,14 @@ export function resolveSubscriptionConfig(
       processingTimeoutMs,
     );
   }
+  const healthTimeoutMs = c.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
+  if (!isFiniteNumber(healthTimeoutMs) || healthTimeoutMs <= 0 || healthTimeoutMs > MAX_TIMER_MS) {
+    fail('healthTimeoutMs', `must be a finite number > 0 and <= ${MAX_TIMER_MS}`, healthTimeoutMs);
+  }
+  const horizonStallMs = c.horizonStallMs ?? DEFAULT_HORIZON_STALL_MS;
+  if (!isFiniteNumber(horizonStallMs) || horizonStallMs <= 0) {
+    fail('horizonStallMs', 'must be a finite number > 0', horizonStallMs);
+  }
   const dlqOrdering = c.dlqOrdering ?? DlqOrdering.PER_STREAM;
   if (!DLQ_ORDERINGS.has(dlqOrdering)) {
     fail('dlqOrdering', "must be 'per-stream' or 'none'", dlqOrdering);
@@ -238,6 +265,8 @@ export function resolveSubscriptionConfig(
     processingTimeoutMs,
     dlqOrdering,
     handlerBreaker,
+    healthTimeoutMs,
+    horizonStallMs,
     eventTypes,
   });
 }

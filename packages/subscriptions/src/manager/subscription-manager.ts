@@ -399,7 +399,12 @@ export class SubscriptionManager<TTransaction = unknown> {
     };
   }
 
-  /** The health of every subscription and the worst status among them. */
+  /**
+   * The health of every subscription and the worst status among them. The subscriptions are
+   * checked at once, each within its `healthTimeoutMs`, so the answer comes within the longest of
+   * them even while the store or the DLQ does not answer (those figures are then null, with a
+   * warning).
+   */
   async health(): Promise<ManagerHealth> {
     const subscriptions = await Promise.all(
       [...this.subs.values()].map((subscription) => subscription.health()),

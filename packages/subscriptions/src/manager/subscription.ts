@@ -29,6 +29,7 @@ import type { ErrorInfo } from '../error-info.js';
 import { SubscriptionStateError } from '../errors.js';
 import type { EventSerializer } from '../event-data.js';
 import { toEventData } from '../event-data.js';
+import { Deadline } from '../internal/deadline.js';
 import {
   type ErrorCallback,
   SubscriptionErrorHandler,
@@ -99,6 +100,7 @@ interface BlockedStream {
 /** The state the transactional path restores when a transaction rolls back. */
 interface Snapshot {
   readonly cursor: Position | undefined;
+  readonly cursorGlobal: number | undefined;
   readonly pending: boolean;
   readonly pendingPosition: Position | undefined;
   readonly pendingEventId: string | null;
@@ -126,6 +128,26 @@ const HALTED: unique symbol = Symbol('halted');
 const DLQ_WRITE_FAILED: unique symbol = Symbol('dlq write failed');
 
 const INFRASTRUCTURE_CATEGORIES: ReadonlySet<string> = new Set(['transient', 'infrastructure']);
+/**
+ * Codes of a stored event that cannot be turned into an event (an unknown type, an invalid
+ * envelope or payload): waiting never fixes them, so a read that meets one stops the subscription.
+ */
+const UNREADABLE_EVENT_CODES: ReadonlySet<string> = new Set([
+  'ES_EVENT_TYPE_NOT_FOUND',
+  'ES_SERIALIZATION',
+]);
+
+/** The part of a store's read-horizon report health uses (`PostgresEventStore.getHorizonStatus`). */
+interface HorizonReport {
+  readonly heldBackEvents: number;
+  readonly oldestTransactionAgeMs: number | null;
+  readonly stalled: boolean;
+}
+
+/** A store that reports its read horizon (duck-typed: `PostgresEventStore` does). */
+interface HorizonAware {
+  getHorizonStatus(stallThresholdMs?: number): Promise<HorizonReport>;
+}
 
 /**
  * A subscription of a projection to the event store, created by `SubscriptionManager.subscribe`.
@@ -182,6 +204,13 @@ export class Subscription<TTransaction = unknown> {
   private abort = new AbortController();
 
   private cursor: Position | undefined;
+  /**
+   * The highest global position of the events settled so far (or of a numeric start position):
+   * where health measures "stored but not readable" lag from; undefined when unknown.
+   */
+  private cursorGlobal: number | undefined;
+  /** The last read ended early at an event the store could not read (see `readBatch`). */
+  private readCut = false;
   private pending = false;
   private pendingPosition: Position | undefined;
   private pendingEventId: string | null = null;
@@ -228,10 +257,18 @@ export class Subscription<TTransaction = unknown> {
     };
     if (this.cursor !== undefined) options.fromPosition = this.cursor;
     if (this.config.eventTypes !== undefined) options.eventTypes = this.config.eventTypes;
+    this.readCut = false;
     const iterable = this.rt.eventStore.readAll(options);
     if (Array.isArray(iterable)) return iterable as StoredEvent[];
     const batch: StoredEvent[] = [];
-    for await (const stored of iterable) batch.push(stored);
+    try {
+      for await (const stored of iterable) batch.push(stored);
+    } catch (error) {
+      // The events before one the store cannot read are good: deliver them. The next read starts
+      // at the bad one and meets its error first (then fatal: the subscription stops before it).
+      if (batch.length === 0 || !isUnreadableEvent(error)) throw error;
+      this.readCut = true;
+    }
     return batch;
   };
 
@@ -448,16 +485,31 @@ export class Subscription<TTransaction = unknown> {
 
   /**
    * The subscription's health: state, lag, error rate, DLQ depth, breakers, last error, counts.
-   * Reads the store (head position, oldest unprocessed event) and the DLQ; a failing read shows
-   * as null fields and a warning, never as a rejection.
+   * Reads the store (head position, oldest unprocessed event, its read horizon when it reports
+   * one) and the DLQ, at once and within `healthTimeoutMs`: a read that fails or does not answer
+   * in time shows as null fields and a warning (status `degraded`), never as a rejection or a
+   * hang. Committed events held back by an open transaction count as lag; a hold longer than
+   * `horizonStallMs` is reported as a stall (a warning).
    */
   async health(): Promise<SubscriptionHealth> {
     const now = this.rt.clock();
-    const warnings: string[] = [];
+    const lagWarnings: string[] = [];
+    const dlqWarnings: string[] = [];
     const errors: string[] = [];
     const state = this.state;
-    const lag = await this.measureLag(now, warnings);
-    const dlq = await this.measureDlq(now, warnings);
+    // One timer per health call (never on the processing path), cleared when the reads are done.
+    const deadline = new Deadline(this.config.healthTimeoutMs, `Health check of '${this.id}'`);
+    let lag: SubscriptionHealth['lag'];
+    let dlq: Awaited<ReturnType<Subscription['measureDlq']>>;
+    try {
+      [lag, dlq] = await Promise.all([
+        this.measureLag(now, lagWarnings, deadline),
+        this.measureDlq(now, dlqWarnings, deadline),
+      ]);
+    } finally {
+      deadline.clear();
+    }
+    const warnings = lagWarnings.concat(dlqWarnings);
     const handlerHealth = this.errorHandler.getHealthStatus();
     const infrastructure = this.infraBreaker.state;
     const handler = this.handlerBreaker?.state ?? null;
@@ -565,7 +617,7 @@ export class Subscription<TTransaction = unknown> {
         if (batch === HALTED) break;
         const complete = batch.length === 0 || (await this.processBatch(batch));
         if (this.halted) break;
-        if (!complete || batch.length >= this.config.batchSize) continue;
+        if (!complete || this.readCut || batch.length >= this.config.batchSize) continue;
         if (this.phase !== SubscriptionState.LIVE) {
           this.phase = SubscriptionState.LIVE;
           this.rt.logger.info('Subscription is live', {
@@ -642,6 +694,7 @@ export class Subscription<TTransaction = unknown> {
       }
       this.cursor = target;
     }
+    if (typeof this.cursor === 'number') this.cursorGlobal = this.cursor;
     this.lastSaveAt = this.rt.clock();
     this.phase = SubscriptionState.CATCHING_UP;
     this.rt.logger.info('Subscription catching up', {
@@ -1082,6 +1135,8 @@ export class Subscription<TTransaction = unknown> {
 
   private settle(stored: StoredEvent): void {
     this.cursor = stored.position;
+    const global = stored.globalPosition;
+    if (this.cursorGlobal === undefined || global > this.cursorGlobal) this.cursorGlobal = global;
     this.pending = true;
     this.pendingPosition = stored.position;
     this.pendingEventId = stored.event.eventId;
@@ -1194,7 +1249,14 @@ export class Subscription<TTransaction = unknown> {
         }
         this.recordError(source, error, null);
         if (this.isFatal(error)) {
-          this.fail(source, error, null);
+          this.fail(
+            source,
+            error,
+            null,
+            source === 'read' && isUnreadableEvent(error)
+              ? 'Subscription stopped before a stored event it cannot read'
+              : undefined,
+          );
           return HALTED;
         }
         if (!(await this.infraBackoff(error, source))) return HALTED;
@@ -1229,12 +1291,17 @@ export class Subscription<TTransaction = unknown> {
   }
 
   /**
-   * Errors that waiting will not fix: application errors (a `TypeError`, a `SerializationError`
-   * of a stored event…), invalid arguments (`ES_INVALID_CONFIG`, for example a cursor of the wrong
-   * kind for the store) and a checkpoint of another position kind.
+   * Errors that waiting will not fix: a stored event that cannot be read (`ES_EVENT_TYPE_NOT_FOUND`
+   * — a type this process does not know —, `ES_SERIALIZATION`; by code, whatever the classifier
+   * says), application errors (a `TypeError`…), invalid arguments (`ES_INVALID_CONFIG`, for
+   * example a cursor of the wrong kind for the store) and a checkpoint of another position kind.
    */
   private isFatal(error: unknown): boolean {
-    if (isCode(error, 'ES_CHECKPOINT_POSITION_KIND') || isCode(error, 'ES_INVALID_CONFIG'))
+    if (
+      isUnreadableEvent(error) ||
+      isCode(error, 'ES_CHECKPOINT_POSITION_KIND') ||
+      isCode(error, 'ES_INVALID_CONFIG')
+    )
       return true;
     try {
       return this.rt.classifier.classify(error).category === 'application';
@@ -1523,6 +1590,7 @@ export class Subscription<TTransaction = unknown> {
   private snapshot(): Snapshot {
     return {
       cursor: this.cursor,
+      cursorGlobal: this.cursorGlobal,
       pending: this.pending,
       pendingPosition: this.pendingPosition,
       pendingEventId: this.pendingEventId,
@@ -1534,6 +1602,7 @@ export class Subscription<TTransaction = unknown> {
 
   private restore(snapshot: Snapshot): void {
     this.cursor = snapshot.cursor;
+    this.cursorGlobal = snapshot.cursorGlobal;
     this.pending = snapshot.pending;
     this.pendingPosition = snapshot.pendingPosition;
     this.pendingEventId = snapshot.pendingEventId;
@@ -1555,43 +1624,87 @@ export class Subscription<TTransaction = unknown> {
     }
   }
 
-  private async measureLag(now: number, warnings: string[]): Promise<SubscriptionHealth['lag']> {
+  /**
+   * The lag: from the first readable event after the cursor when there is one; otherwise the
+   * committed events the read horizon holds back (from the store's `getHorizonStatus` when it has
+   * one, else the store's head beyond the highest global position settled).
+   */
+  private async measureLag(
+    now: number,
+    warnings: string[],
+    deadline: Deadline,
+  ): Promise<SubscriptionHealth['lag']> {
+    const store = this.rt.eventStore;
     try {
-      const options: { -readonly [K in keyof ReadAllOptions]: ReadAllOptions[K] } = { limit: 1 };
-      if (this.cursor !== undefined) options.fromPosition = this.cursor;
-      if (this.config.eventTypes !== undefined) options.eventTypes = this.config.eventTypes;
-      let next: StoredEvent | undefined;
-      for await (const stored of this.rt.eventStore.readAll(options)) {
-        next = stored;
-        break;
+      // The head first: an event at or below it that is not readable afterwards is held back.
+      const head = await deadline.race(store.getGlobalPosition());
+      const next = await deadline.race(this.firstUnprocessed());
+      if (next !== undefined) {
+        return {
+          events: Math.max(1, head - next.globalPosition + 1),
+          seconds: Math.max(0, (now - next.event.occurredAt.getTime()) / 1000),
+        };
       }
-      if (next === undefined) return { events: 0, seconds: 0 };
-      const head = await this.rt.eventStore.getGlobalPosition();
-      const occurredAt = next.event.occurredAt.getTime();
-      return {
-        events: Math.max(1, head - next.globalPosition + 1),
-        seconds: Math.max(0, (now - occurredAt) / 1000),
-      };
+      if (isHorizonAware(store)) {
+        const horizon = await deadline.race(store.getHorizonStatus(this.config.horizonStallMs));
+        const held = horizon.heldBackEvents;
+        if (!(held > 0)) return { events: 0, seconds: 0 };
+        if (horizon.stalled) {
+          const age = horizon.oldestTransactionAgeMs;
+          warnings.push(
+            `${held} committed event(s) held back by an open transaction${age === null ? '' : ` (open for ${Math.round(age / 100) / 10} s)`}: the subscription waits for it`,
+          );
+        }
+        // When they were appended is unknown until they can be read.
+        return { events: held, seconds: null };
+      }
+      const behind = this.cursorGlobal === undefined ? 0 : head - this.cursorGlobal;
+      // With a type filter the events beyond the cursor may all be of other types: no verdict.
+      if (behind <= 0 || this.config.eventTypes !== undefined) return { events: 0, seconds: 0 };
+      warnings.push(
+        `${behind} stored event(s) after the cursor not readable yet: held back by an open transaction`,
+      );
+      return { events: behind, seconds: null };
     } catch (error) {
-      warnings.push(`Lag unknown: the store could not be read (${describe(error)})`);
+      warnings.push(
+        deadline.isTimeout(error)
+          ? `Lag unknown: the store did not answer within ${deadline.ms} ms`
+          : `Lag unknown: the store could not be read (${describe(error)})`,
+      );
       return { events: null, seconds: null };
     }
+  }
+
+  /** The first readable event after the cursor (of the projection's types), if any. */
+  private async firstUnprocessed(): Promise<StoredEvent | undefined> {
+    const options: { -readonly [K in keyof ReadAllOptions]: ReadAllOptions[K] } = { limit: 1 };
+    if (this.cursor !== undefined) options.fromPosition = this.cursor;
+    if (this.config.eventTypes !== undefined) options.eventTypes = this.config.eventTypes;
+    for await (const stored of this.rt.eventStore.readAll(options)) return stored;
+    return undefined;
   }
 
   private async measureDlq(
     now: number,
     warnings: string[],
+    deadline: Deadline,
   ): Promise<{ depth: number | null; oldest: Date | null; oldestAgeMs: number | null }> {
     if (!this.dlqAvailable) return { depth: null, oldest: null, oldestAgeMs: null };
     try {
-      const { depth, oldest } = await this.withDlq((dlq) => dlq.getProjectionDepth(this.id));
+      const { depth, oldest } = await deadline.race(
+        this.withDlq((dlq) => dlq.getProjectionDepth(this.id)),
+      );
       return {
         depth,
         oldest,
         oldestAgeMs: oldest === null ? null : Math.max(0, now - oldest.getTime()),
       };
     } catch (error) {
-      warnings.push(`DLQ depth unknown: the DLQ could not be read (${describe(error)})`);
+      warnings.push(
+        deadline.isTimeout(error)
+          ? `DLQ depth unknown: the DLQ did not answer within ${deadline.ms} ms`
+          : `DLQ depth unknown: the DLQ could not be read (${describe(error)})`,
+      );
       return { depth: null, oldest: null, oldestAgeMs: null };
     }
   }
@@ -1612,6 +1725,17 @@ async function recordFailure(breaker: CircuitBreaker, error: unknown): Promise<v
 function isAtOrBefore(stored: Position, target: Position): boolean {
   if (typeof stored !== typeof target) return false;
   return comparePositions(stored, target) <= 0;
+}
+
+/** True for the errors of a stored event that cannot be turned into an event (by code). */
+function isUnreadableEvent(error: unknown): boolean {
+  const code = codeOf(error);
+  return code !== null && UNREADABLE_EVENT_CODES.has(code);
+}
+
+/** True when the store reports its read horizon (`PostgresEventStore.getHorizonStatus`). */
+function isHorizonAware(store: EventStore): store is EventStore & HorizonAware {
+  return typeof (store as Partial<HorizonAware>).getHorizonStatus === 'function';
 }
 
 function isCode(error: unknown, code: string): boolean {
