@@ -16,24 +16,9 @@ export const OPEN_DEFECTS: readonly { readonly test: string; readonly reason: st
       'DEF-8: the held-back probe of readAll (heldBack/heldBackOfTypes) plans a sequential scan without statistics',
   },
   {
-    test: 'a stored row with an unknown event type stops the subscription before it',
-    reason:
-      'DEF-5: EventTypeNotFoundError from a read is retried forever as an infrastructure failure (Subscription.isFatal)',
-  },
-  {
     test: 'D3: the subscriber’s connections are terminated again and again',
     reason:
       'DEF-7: postgres.js 3.4.9 raises an uncatchable TypeError when a transaction connection is terminated (porsager/postgres #1208, #1199, #1154)',
-  },
-  {
-    test: 'D5: PostgreSQL restarts while idle and while busy',
-    reason:
-      'DEF-6: subscription.health() has no time bound and gives no answer during the outage (correctness and reconnect pass)',
-  },
-  {
-    test: 'B5: a long-open transaction stalls the subscription',
-    reason:
-      'DEF-4: the subscription health reports healthy with lag 0 while the horizon holds events back (delivery itself is correct)',
   },
   {
     test: 'F6: kill -9 during a redrive',
