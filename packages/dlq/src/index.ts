@@ -52,8 +52,10 @@ export type {
   RedriveCounts,
   RedriveEntryResult,
   RedriveOptions,
+  RedriveProcessContext,
   RedriveProgress,
   RedriveReport,
+  RedriveSelfSettlement,
 } from './redrive.js';
 export {
   DEFAULT_REDRIVE_PAGE_SIZE,

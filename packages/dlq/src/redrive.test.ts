@@ -325,6 +325,135 @@ describe('redrive', () => {
     });
   });
 
+  describe('settling inside process (exactly-once)', () => {
+    it("does not resolve an entry that process resolved itself and declared 'resolved'", async () => {
+      const inner = new InMemoryDLQRepository();
+      const s = await stream(inner, 's', ['failed', 'parked']);
+      const engineResolves: string[] = [];
+      const repo = intercept(inner, {
+        markResolved: async (id, by) => {
+          engineResolves.push(id);
+          return inner.markResolved(id, by);
+        },
+      });
+      const report = await redrive({
+        dlqRepo: repo,
+        projectionName: P,
+        resolvedBy: 'ops',
+        process: async (entry, context) => {
+          // Stands for the markResolved of a repository bound to the handler's transaction.
+          expect(await inner.markResolved(entry.id, context.resolvedBy)).toBe(true);
+          context.settled('resolved');
+        },
+      });
+      expect(engineResolves).toEqual([]);
+      expect(report).toMatchObject({ selected: 2, succeeded: 2 });
+      const after = await Promise.all(s.map((e) => inner.getFailedEventById(e.id)));
+      expect(after.map((e) => [e?.status, e?.resolvedBy])).toEqual([
+        ['resolved', 'ops'],
+        ['resolved', 'ops'],
+      ]);
+    });
+
+    it("records an entry declared 'unavailable' as skipped and holds the rest of its stream", async () => {
+      const repo = new InMemoryDLQRepository();
+      const s = await stream(repo, 's', ['failed', 'parked']);
+      const t = await stream(repo, 't', ['failed']);
+      const seen: string[] = [];
+      const report = await redrive({
+        dlqRepo: repo,
+        projectionName: P,
+        process: (entry, context) => {
+          seen.push(label(entry));
+          if (entry.streamId === 's') context.settled('unavailable');
+        },
+      });
+      expect(seen).toEqual(['s#1', 't#1']);
+      expect(report.entries.map((e) => e.outcome)).toEqual([
+        'skipped_unavailable',
+        'skipped_behind_failure',
+        'succeeded',
+      ]);
+      // Nothing settled it in this test, so the claim stays: a recovery run takes it over.
+      expect(await statuses(repo, [...s, ...t])).toEqual(['retrying', 'parked', 'resolved']);
+    });
+
+    it('ignores a declaration when process then rejects: the entry is requeued', async () => {
+      const repo = new InMemoryDLQRepository();
+      const s = await stream(repo, 's', ['failed']);
+      const report = await redrive({
+        dlqRepo: repo,
+        projectionName: P,
+        process: (_entry, context) => {
+          context.settled('resolved');
+          throw new Error('commit failed');
+        },
+      });
+      expect(report).toMatchObject({ succeeded: 0, failed: 1 });
+      expect(await repo.getFailedEventById(s[0]?.id as string)).toMatchObject({
+        status: 'failed',
+        retryCount: 1,
+        errorMessage: 'commit failed',
+      });
+    });
+
+    it('rejects an unknown declaration (process fails with ES_INVALID_CONFIG)', async () => {
+      const repo = new InMemoryDLQRepository();
+      await stream(repo, 's', ['failed']);
+      const report = await redrive({
+        dlqRepo: repo,
+        projectionName: P,
+        process: (_entry, context) => context.settled('done' as 'resolved'),
+      });
+      expect(report.entries[0]).toMatchObject({ outcome: 'failed' });
+      expect(report.entries[0]?.errorMessage).toContain('redrive.process.settled');
+    });
+
+    it('does not revive an entry settled while process failed (a commit whose answer was lost)', async () => {
+      const repo = new InMemoryDLQRepository();
+      const s = await stream(repo, 's', ['failed', 'parked']);
+      const report = await redrive({
+        dlqRepo: repo,
+        projectionName: P,
+        process: async (entry) => {
+          await repo.markResolved(entry.id, 'committed');
+          throw new Error('connection reset during COMMIT');
+        },
+      });
+      expect(report.entries.map((e) => e.outcome)).toEqual([
+        'skipped_unavailable',
+        'skipped_behind_failure',
+      ]);
+      expect(await statuses(repo, s)).toEqual(['resolved', 'parked']);
+    });
+
+    it('with includeRetrying, does not apply a retrying entry settled after it was listed', async () => {
+      const inner = new InMemoryDLQRepository();
+      const s = await stream(inner, 's', ['retrying', 'parked']);
+      const repo = intercept(inner, {
+        listEntries: async (options) => {
+          const page = await inner.listEntries(options);
+          // The run that held the claim finishes it right after this run listed it.
+          await inner.markResolved(s[0]?.id as string, 'other run');
+          return page;
+        },
+      });
+      const { seen, process } = recorder();
+      const report = await redrive({
+        dlqRepo: repo,
+        projectionName: P,
+        includeRetrying: true,
+        process,
+      });
+      expect(seen).toEqual([]);
+      expect(report.entries.map((e) => e.outcome)).toEqual([
+        'skipped_unavailable',
+        'skipped_behind_failure',
+      ]);
+      expect(await statuses(inner, s)).toEqual(['resolved', 'parked']);
+    });
+  });
+
   describe('selection', () => {
     it('by ids: walks their streams in stream order, entries without a stream last, and reports ignored ids', async () => {
       const repo = new InMemoryDLQRepository();

@@ -24,8 +24,10 @@ export const RedriveOutcome = {
    */
   SKIPPED_BEHIND_FAILURE: 'skipped_behind_failure',
   /**
-   * Not attempted: the entry changed since it was listed (another redrive claimed it, or it was
-   * settled), so this run could not claim it. The rest of its stream is not attempted either.
+   * Not attempted, or attempted without effect: the entry changed since it was listed (another
+   * redrive claimed it, or it was settled), so this run could not claim it; or `process` declared
+   * it already settled; or it was found settled after `process` failed (it is not requeued). The
+   * rest of its stream is not attempted either.
    */
   SKIPPED_UNAVAILABLE: 'skipped_unavailable',
   /** Dry run: would be attempted (assuming every earlier attempt succeeds). */
@@ -88,6 +90,38 @@ export interface RedriveReport extends RedriveCounts {
   readonly durationMs: number;
 }
 
+/**
+ * How `process` settled an entry itself (see {@link RedriveProcessContext.settled}):
+ * `'resolved'` — it resolved the entry atomically with its effects; `'unavailable'` — it found the
+ * entry already settled and applied nothing.
+ */
+export type RedriveSelfSettlement = 'resolved' | 'unavailable';
+
+/**
+ * The second argument of {@link RedriveOptions.process}. It lets `process` settle the entry
+ * itself, in the transaction of its own effects, so that no crash can leave the effect committed
+ * and the entry unresolved (which a recovery run would apply again): exactly-once redrive.
+ */
+export interface RedriveProcessContext {
+  /** The run's `resolvedBy`: what `process` records when it resolves the entry itself. */
+  readonly resolvedBy: string;
+  /**
+   * Declares that `process` settled the entry itself:
+   *
+   * - `'resolved'`: it called `markResolved(entry.id, resolvedBy)` on a repository bound to the
+   *   transaction of its effects, and that transaction committed. The engine does not call
+   *   `markResolved`; the outcome is `succeeded`.
+   * - `'unavailable'`: its `markResolved` returned false — the entry was already settled (by a
+   *   concurrent run, an operator, or an earlier attempt whose commit landed) — and it applied
+   *   nothing. The outcome is `skipped_unavailable`; the rest of the stream is left for later.
+   *
+   * Honoured only when `process` resolves: when it rejects, its transaction rolled back and the
+   * entry is requeued as usual. Without a declaration the engine resolves the entry itself after
+   * `process` (at-least-once under a crash).
+   */
+  settled(how: RedriveSelfSettlement): void;
+}
+
 /** Options of {@link redrive}. */
 export interface RedriveOptions {
   /** Where the entries are. */
@@ -96,9 +130,11 @@ export interface RedriveOptions {
   readonly projectionName: string;
   /**
    * Re-handles one entry; resolve for success, reject for failure. Called one entry at a time, in
-   * stream order, with the entry as listed. Never called in a dry run.
+   * stream order, with the entry as listed. Never called in a dry run. A `process` that writes in
+   * a transaction can resolve the entry in that same transaction and say so through `context`
+   * (see {@link RedriveProcessContext}).
    */
-  readonly process: (entry: DLQEntry) => Promise<void> | void;
+  readonly process: (entry: DLQEntry, context: RedriveProcessContext) => Promise<void> | void;
   /**
    * Redrive only these entries (plus the parked entries queued behind them). Ids that cannot be
    * taken up are listed in {@link RedriveReport.ignoredIds}. An empty array selects nothing.
@@ -143,9 +179,13 @@ export interface RedriveOptions {
  * the same stream (a parked entry with no unresolved entry in front of it heads its stream and is
  * selected like a failed one). Streams are walked in stream order, entries within a stream by
  * `streamPosition`; entries without a stream are independent. For each entry: `markRetrying`
- * (the claim), `process(entry)`, then `markResolved(id, resolvedBy)` on success, or on failure
- * `addFailedEvent` with the same key, `retryCount + 1`, the new error and status `failed` — after
- * which the rest of that stream is not attempted in this run (other streams go on). A parked
+ * (the claim), `process(entry, context)`, then `markResolved(id, resolvedBy)` on success — unless
+ * `process` declared through `context.settled` that it settled the entry itself, in the
+ * transaction of its effects (exactly-once, see {@link RedriveProcessContext}) — or on failure
+ * `addFailedEvent` with the same key, `retryCount + 1`, the new error and status `failed` (not
+ * when the entry was settled meanwhile) — after which the rest of that stream is not attempted in
+ * this run (other streams go on). An entry taken up in `retrying` (`includeRetrying`) is read
+ * again first and skipped when it is no longer `retrying`. A parked
  * entry is only processed when every unresolved entry in front of it was processed successfully
  * in this run; otherwise it is counted as `skippedBehindFailure`.
  *
@@ -176,7 +216,7 @@ export async function redrive(options: RedriveOptions): Promise<RedriveReport> {
 interface ResolvedRedriveOptions {
   readonly dlqRepo: DLQRepository;
   readonly projectionName: string;
-  readonly process: (entry: DLQEntry) => Promise<void> | void;
+  readonly process: (entry: DLQEntry, context: RedriveProcessContext) => Promise<void> | void;
   readonly ids: readonly string[] | undefined;
   readonly filter: ((entry: DLQEntry) => boolean) | undefined;
   readonly streamId: string | undefined;
@@ -488,23 +528,45 @@ class RedriveRun {
     }
     const repo = this.#o.dlqRepo;
     this.#current = entry.id;
-    if (entry.status !== 'retrying' && !(await repo.markRetrying(entry.id))) {
-      this.#current = null;
-      stream.gateOpen = false;
-      stream.failedInRun = true;
-      this.#record(entry, RedriveOutcome.SKIPPED_UNAVAILABLE, null);
+    if (!(await this.#claim(entry))) {
+      this.#unavailable(stream, entry);
       return;
     }
+    const declared: { how: RedriveSelfSettlement | null } = { how: null };
+    const context: RedriveProcessContext = {
+      resolvedBy: this.#o.resolvedBy,
+      settled: (how) => {
+        if (how !== 'resolved' && how !== 'unavailable') {
+          throw new InvalidConfigError(
+            'redrive.process.settled',
+            "must be 'resolved' or 'unavailable'",
+            how,
+          );
+        }
+        declared.how = how;
+      },
+    };
     let failure: { readonly error: unknown } | null = null;
     try {
-      await this.#o.process(entry);
+      await this.#o.process(entry, context);
     } catch (error) {
       failure = { error };
     }
     if (failure === null) {
-      await repo.markResolved(entry.id, this.#o.resolvedBy);
+      if (declared.how === 'unavailable') {
+        this.#unavailable(stream, entry);
+        return;
+      }
+      if (declared.how === null) await repo.markResolved(entry.id, this.#o.resolvedBy);
       this.#current = null;
       this.#record(entry, RedriveOutcome.SUCCEEDED, null);
+      return;
+    }
+    // Settled meanwhile (an operator, another run, or a commit of `process` whose answer was
+    // lost): requeueing would revive a terminal entry, and a later run would apply it again.
+    const now = await repo.getFailedEventById(entry.id);
+    if (now !== null && !isUnresolvedDLQStatus(now.status)) {
+      this.#unavailable(stream, entry);
       return;
     }
     await repo.addFailedEvent({
@@ -523,6 +585,26 @@ class RedriveRun {
     stream.gateOpen = false;
     stream.failedInRun = true;
     this.#record(entry, RedriveOutcome.FAILED, describeFailure(failure.error).errorMessage);
+  }
+
+  /**
+   * Claims an entry for this run: `markRetrying` for a failed or parked entry. An entry taken up
+   * in `retrying` (`includeRetrying`) has no claim to take; it is read again instead, so that an
+   * entry settled since it was listed (a concurrent run finished it) is not applied again.
+   */
+  async #claim(entry: DLQEntry): Promise<boolean> {
+    const repo = this.#o.dlqRepo;
+    if (entry.status !== 'retrying') return repo.markRetrying(entry.id);
+    const now = await repo.getFailedEventById(entry.id);
+    return now !== null && now.status === 'retrying';
+  }
+
+  /** Records an entry this run could not (or need not) process; its stream waits. */
+  #unavailable(stream: StreamState, entry: DLQEntry): void {
+    this.#current = null;
+    stream.gateOpen = false;
+    stream.failedInRun = true;
+    this.#record(entry, RedriveOutcome.SKIPPED_UNAVAILABLE, null);
   }
 
   #record(entry: DLQEntry, outcome: RedriveOutcome, errorMessage: string | null): void {

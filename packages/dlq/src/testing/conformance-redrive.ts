@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DLQEntry } from '../dlq-repository.js';
-import { redrive } from '../redrive.js';
+import { type RedriveProcessContext, redrive } from '../redrive.js';
 import { type KitContext, listEverything, PROJECTION, snapshotOf } from './conformance-context.js';
 
 /** Dead-letters the head of a stream and parks `parked` more events behind it. */
@@ -132,6 +132,58 @@ export function describeRedrive(ctx: () => KitContext, timeout: number): void {
       expect(again).toEqual(['stream-s#2', 'stream-s#3']);
       expect(second).toMatchObject({ selected: 2, succeeded: 2 });
       expect(await repo.getBlockedStreams(PROJECTION)).toEqual([]);
+    });
+
+    it('lets process settle entries itself: exactly once, and a recovery run applies nothing twice', {
+      timeout,
+    }, async () => {
+      const { repo } = ctx();
+      const s = await seedBlockedStream(ctx(), 'stream-s', 1);
+      const [s1, s2] = s as [DLQEntry, DLQEntry];
+      const applied: string[] = [];
+      // `process` resolves the entry first (as a handler's transaction would) and applies it only
+      // when that succeeded; the run "crashes" after the first entry's resolve landed.
+      const settleThenApply = async (entry: DLQEntry, context: RedriveProcessContext) => {
+        if (!(await repo.markResolved(entry.id, context.resolvedBy))) {
+          context.settled('unavailable');
+          return;
+        }
+        applied.push(label(entry));
+        context.settled('resolved');
+      };
+      expect(await repo.markRetrying(s1.id)).toBe(true);
+      expect(await repo.markResolved(s1.id, 'crashed-run')).toBe(true);
+      applied.push(label(s1));
+      const recovery = await redrive({
+        dlqRepo: repo,
+        projectionName: PROJECTION,
+        includeRetrying: true,
+        resolvedBy: 'recovery',
+        process: settleThenApply,
+      });
+      expect(applied).toEqual(['stream-s#1', 'stream-s#2']);
+      expect(recovery).toMatchObject({ selected: 1, succeeded: 1 });
+      expect(await ctx().get(s1.id)).toMatchObject({
+        status: 'resolved',
+        resolvedBy: 'crashed-run',
+      });
+      expect(await ctx().get(s2.id)).toMatchObject({ status: 'resolved', resolvedBy: 'recovery' });
+
+      // A run that lost the race for an entry (it was settled after it was listed) skips it.
+      const late = await ctx().add({ streamId: 'stream-l', streamPosition: 1 });
+      const raced = await redrive({
+        dlqRepo: repo,
+        projectionName: PROJECTION,
+        process: async (entry, context) => {
+          await repo.markDiscarded(entry.id, 'ops');
+          await settleThenApply(entry, context);
+        },
+      });
+      expect(raced.entries.map((e) => [e.id, e.outcome])).toEqual([
+        [late.id, 'skipped_unavailable'],
+      ]);
+      expect(applied).toHaveLength(2);
+      expect((await ctx().get(late.id)).status).toBe('discarded');
     });
 
     it('dry run: reports the order, calls nothing, changes nothing', { timeout }, async () => {

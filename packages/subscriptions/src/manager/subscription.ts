@@ -10,7 +10,9 @@ import type {
   DLQEntry,
   DLQRepository,
   RedriveOptions,
+  RedriveProcessContext,
   RedriveReport,
+  RedriveSelfSettlement,
 } from '@es/dlq';
 import { redrive as redriveEntries } from '@es/dlq';
 import {
@@ -26,7 +28,7 @@ import type { CheckpointRepository, SavePositionInput } from '../checkpoint-repo
 import { CheckpointStrategy } from '../checkpoint-strategy.js';
 import { comparePositions } from '../compare-positions.js';
 import type { ErrorInfo } from '../error-info.js';
-import { SubscriptionStateError } from '../errors.js';
+import { SubscriptionConfigError, SubscriptionStateError } from '../errors.js';
 import type { EventSerializer } from '../event-data.js';
 import { toEventData } from '../event-data.js';
 import { Deadline } from '../internal/deadline.js';
@@ -457,6 +459,13 @@ export class Subscription<TTransaction = unknown> {
    * the rest of that stream for later. Never touches the checkpoint. Afterwards, streams without
    * unresolved entries are released, so their new events flow to the handler again.
    *
+   * With a unit of work, each entry is resolved through the unit's DLQ repository in the same
+   * transaction as the handler's writes, before the handler runs: a crash leaves either both
+   * committed or neither, and an entry found already settled is not applied again (exactly once,
+   * also for a recovery run with `includeRetrying`). The unit's DLQ must be the manager's
+   * `dlqRepo` (the same table). Without a unit of work the entry is resolved after the handler
+   * (at least once under a crash: make the handler idempotent).
+   *
    * @throws {SubscriptionStateError} ES_SUBSCRIPTION_STATE when the manager has no DLQ repository.
    * @example
    * ```ts
@@ -477,7 +486,8 @@ export class Subscription<TTransaction = unknown> {
       ...options,
       dlqRepo,
       projectionName: this.id,
-      process: (entry: DLQEntry) => this.redriveEntry(entry),
+      process: (entry: DLQEntry, context: RedriveProcessContext) =>
+        this.redriveEntry(entry, context),
     });
     if (options.dryRun !== true && this.blocked.size > 0) await this.requestResync();
     return report;
@@ -1357,7 +1367,7 @@ export class Subscription<TTransaction = unknown> {
   // Per-stream blocking and redrive
   // ---------------------------------------------------------------------------------------------
 
-  private async redriveEntry(entry: DLQEntry): Promise<void> {
+  private async redriveEntry(entry: DLQEntry, control: RedriveProcessContext): Promise<void> {
     const event = this.rt.deserialize(entry.eventData);
     const base = {
       subscriptionId: this.id,
@@ -1373,13 +1383,28 @@ export class Subscription<TTransaction = unknown> {
       await this.withTimeout(this.projection.handle(event, base));
       return;
     }
-    await uow.runInTransaction(async (unit) => {
+    const settled = await uow.runInTransaction(async (unit): Promise<RedriveSelfSettlement> => {
+      // Resolve first: on PostgreSQL the update locks the row until this transaction ends, so a
+      // concurrent run taking over the same entry waits, then finds it settled.
+      if (!(await unit.dlqRepo.markResolved(entry.id, control.resolvedBy))) {
+        if ((await unit.dlqRepo.getFailedEventById(entry.id)) === null) {
+          throw new SubscriptionConfigError(
+            'unitOfWork',
+            `must write to the manager's dlqRepo: its DLQ has no entry ${entry.id}`,
+            undefined,
+            { subscriptionName: this.id },
+          );
+        }
+        return 'unavailable';
+      }
       const context: RedriveProjectionContext<TTransaction> = {
         ...base,
         transaction: unit.transaction as TTransaction,
       };
       await this.withTimeout(this.projection.handle(event, context));
+      return 'resolved';
     });
+    control.settled(settled);
   }
 
   /** Applies `processingTimeoutMs` to a redrive call (one timer per call; redrive is not a hot path). */

@@ -1,12 +1,12 @@
 /**
  * An in-memory UnitOfWorkProvider with staged writes: everything done through a unit of work
- * (read-model writes, checkpoint saves, DLQ writes) is applied to the base repositories only when
+ * (read-model writes, checkpoint saves, DLQ writes and resolves) is applied to the base repositories only when
  * the transaction commits; a savepoint that rejects drops its own writes. Failures can be injected
  * at named points.
  */
 import type { Position } from '@es/core';
 import type { AddFailedEventInput, DLQRepository } from '@es/dlq';
-import { InMemoryDLQRepository } from '@es/dlq';
+import { InMemoryDLQRepository, isUnresolvedDLQStatus } from '@es/dlq';
 import { ConnectionError } from '@es/resilience';
 import type { CheckpointRepository, SavePositionInput } from '../../src/checkpoint-repository.js';
 import { comparePositions } from '../../src/compare-positions.js';
@@ -16,7 +16,8 @@ import type { UnitOfWork, UnitOfWorkProvider } from '../../src/unit-of-work.js';
 type Op =
   | { readonly kind: 'write'; readonly key: string; readonly value: number }
   | { readonly kind: 'checkpoint'; readonly id: string; readonly input: SavePositionInput }
-  | { readonly kind: 'dlq'; readonly input: AddFailedEventInput };
+  | { readonly kind: 'dlq'; readonly input: AddFailedEventInput }
+  | { readonly kind: 'resolve'; readonly id: string; readonly by: string };
 
 /** The transaction handle handed to projections. */
 export interface FakeTransaction {
@@ -69,6 +70,8 @@ export class FakeUnitOfWorkProvider implements UnitOfWorkProvider<FakeTransactio
         if (!(await this.checkpoints.savePosition(op.id, op.input))) {
           throw new Error('staged checkpoint went backwards at commit');
         }
+      } else if (op.kind === 'resolve') {
+        await this.dlq.markResolved(op.id, op.by);
       } else {
         await this.dlq.addFailedEvent(op.input);
       }
@@ -117,7 +120,14 @@ export class FakeUnitOfWorkProvider implements UnitOfWorkProvider<FakeTransactio
       getFailedEvents: (o) => dlq.getFailedEvents(o),
       getFailedEventById: (id) => dlq.getFailedEventById(id),
       markRetrying: (id) => dlq.markRetrying(id),
-      markResolved: (id, by) => dlq.markResolved(id, by),
+      markResolved: async (id, by) => {
+        // Staged like every other write: it lands with the commit or not at all.
+        const entry = await dlq.getFailedEventById(id);
+        if (entry === null || !isUnresolvedDLQStatus(entry.status)) return false;
+        if (ops.some((op) => op.kind === 'resolve' && op.id === id)) return false;
+        ops.push({ kind: 'resolve', id, by });
+        return true;
+      },
       markDiscarded: (id, by) => dlq.markDiscarded(id, by),
       getFailureStats: () => dlq.getFailureStats(),
       getProjectionFailureCounts: () => dlq.getProjectionFailureCounts(),

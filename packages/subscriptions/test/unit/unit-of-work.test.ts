@@ -1,10 +1,12 @@
 import { InMemoryEventStore, type StoredEvent } from '@es/core';
+import type { DLQRepository } from '@es/dlq';
 import { ConnectionError, KeyError } from '@es/resilience';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorHandlingStrategy } from '../../src/error-handling-strategy.js';
 import type { SubscriptionConfig } from '../../src/manager/subscription-config.js';
 import { SubscriptionManager } from '../../src/manager/subscription-manager.js';
 import { SubscriptionState } from '../../src/subscription-state.js';
+import type { UnitOfWorkProvider } from '../../src/unit-of-work.js';
 import {
   type FailurePoint,
   type FakeTransaction,
@@ -199,5 +201,145 @@ describe('unit of work (exactly-once effects)', () => {
     expect(report.succeeded).toBe(3);
     expect([...uow.rows.values()]).toEqual([2, 2, 2]);
     expect((await subscription.health()).dlq.blockedStreams).toBe(0);
+  });
+});
+
+describe('redrive with a unit of work (exactly once)', () => {
+  /** Three events of one stream; the first is poison, so it is dead-lettered and two are parked. */
+  async function deadLettered() {
+    const { store, uow, manager, stored } = await setup(3, 1);
+    const poison = stored[0]?.event.eventId;
+    let fixed = false;
+    const projection = recordingProjection('p', (event, context) => {
+      if (!fixed && event.eventId === poison) throw new KeyError('poison');
+      (context.transaction as FakeTransaction).write(event.eventId, context.redrive ? 2 : 1);
+    });
+    const subscription = manager.subscribe(projection);
+    await manager.start();
+    await subscription.whenIdle();
+    await manager.stop();
+    expect((await uow.dlq.listEntries({ projectionName: 'p' })).map((e) => e.status)).toEqual([
+      'failed',
+      'parked',
+      'parked',
+    ]);
+    fixed = true;
+    return { store, uow, stored, projection };
+  }
+
+  /** A redrive-only manager (never started) over the same store. */
+  function redriver(
+    store: InMemoryEventStore,
+    uow: FakeUnitOfWorkProvider,
+    projection: ReturnType<typeof recordingProjection>,
+    overrides: { dlqRepo?: DLQRepository; unitOfWork?: UnitOfWorkProvider<FakeTransaction> } = {},
+  ) {
+    const manager = new SubscriptionManager<FakeTransaction>({
+      eventStore: store,
+      checkpointRepo: uow.checkpoints,
+      dlqRepo: overrides.dlqRepo ?? uow.dlq,
+      unitOfWork: overrides.unitOfWork ?? uow,
+      handlerBreaker: false,
+    });
+    running.push(manager);
+    return manager.subscribe(projection);
+  }
+
+  async function statusOf(uow: FakeUnitOfWorkProvider, event: StoredEvent | undefined) {
+    const all = await uow.dlq.listEntries({
+      projectionName: 'p',
+      statuses: ['failed', 'retrying', 'parked', 'resolved', 'discarded'],
+    });
+    return all.find((e) => e.eventId === event?.event.eventId)?.status;
+  }
+
+  const writes = (uow: FakeUnitOfWorkProvider, stored: readonly StoredEvent[]) =>
+    stored.map((s) => uow.writeCounts.get(s.event.eventId) ?? 0);
+
+  it('resolves the entry with the handler’s commit: a crash right after it leaves nothing to apply again', async () => {
+    const { store, uow, stored, projection } = await deadLettered();
+    // The process dies right after the first redrive transaction committed: that call never
+    // returns, and nothing the process tries afterwards reaches the DLQ.
+    let dead = false;
+    const dying: UnitOfWorkProvider<FakeTransaction> = {
+      async runInTransaction(work) {
+        if (dead) throw new Error('the process is dead');
+        await uow.runInTransaction(work);
+        dead = true;
+        throw new Error('SIGKILL after COMMIT');
+      },
+    };
+    const deadDlq = new Proxy(uow.dlq, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) =>
+          dead ? Promise.reject(new Error('the process is dead')) : value.apply(target, args);
+      },
+    });
+    const crashing = redriver(store, uow, projection, { dlqRepo: deadDlq, unitOfWork: dying });
+    await expect(crashing.redrive()).rejects.toMatchObject({ code: 'ES_DLQ_REDRIVE' });
+    expect(writes(uow, stored)).toEqual([1, 0, 0]);
+    expect(await statusOf(uow, stored[0])).toBe('resolved');
+
+    // The recovery run (taking over whatever was left in `retrying`) applies the rest, once.
+    const report = await redriver(store, uow, projection).redrive({ includeRetrying: true });
+    expect(report).toMatchObject({ selected: 2, succeeded: 2, failed: 0 });
+    expect(writes(uow, stored)).toEqual([1, 1, 1]);
+    expect([...uow.rows.values()]).toEqual([2, 2, 2]);
+    expect(await uow.dlq.getProjectionDepth('p')).toEqual({ depth: 0, oldest: null });
+  });
+
+  it('rolls the resolve back with the handler’s writes when the handler fails', async () => {
+    const { store, uow, stored } = await deadLettered();
+    const broken = recordingProjection('p', (event, context) => {
+      (context.transaction as FakeTransaction).write(event.eventId, 2);
+      throw new KeyError('still broken');
+    });
+    const report = await redriver(store, uow, broken).redrive();
+    expect(report).toMatchObject({ failed: 1, skippedBehindFailure: 2, succeeded: 0 });
+    expect(writes(uow, stored)).toEqual([0, 0, 0]);
+    expect(
+      (await uow.dlq.listEntries({ projectionName: 'p' })).map((e) => [e.status, e.retryCount]),
+    ).toEqual([
+      ['failed', 1],
+      ['parked', 0],
+      ['parked', 0],
+    ]);
+  });
+
+  it('does not apply an entry settled between the claim and the handler’s transaction', async () => {
+    const { store, uow, stored, projection } = await deadLettered();
+    const racing = new Proxy(uow.dlq, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target) as unknown;
+        if (typeof value !== 'function') return value;
+        if (key !== 'markRetrying') return value.bind(target);
+        return async (id: string) => {
+          const claimed = await target.markRetrying(id);
+          await target.markDiscarded(id, 'ops'); // an operator gives up on it meanwhile
+          return claimed;
+        };
+      },
+    });
+    const report = await redriver(store, uow, projection, { dlqRepo: racing }).redrive();
+    expect(report.entries.map((e) => e.outcome)).toEqual([
+      'skipped_unavailable',
+      'skipped_behind_failure',
+      'skipped_behind_failure',
+    ]);
+    expect(projection.applied.filter((call) => call.redrive)).toEqual([]);
+    expect(writes(uow, stored)).toEqual([0, 0, 0]);
+    expect(await statusOf(uow, stored[0])).toBe('discarded');
+  });
+
+  it('records a unit of work that does not write to the manager’s DLQ as a failure of the entry', async () => {
+    const { store, uow, stored, projection } = await deadLettered();
+    const elsewhere = new FakeUnitOfWorkProvider();
+    const report = await redriver(store, uow, projection, { unitOfWork: elsewhere }).redrive();
+    expect(report.entries[0]).toMatchObject({ outcome: 'failed' });
+    expect(report.entries[0]?.errorMessage).toContain('unitOfWork');
+    expect(writes(uow, stored)).toEqual([0, 0, 0]);
+    expect(elsewhere.rows.size).toBe(0);
   });
 });
