@@ -20,11 +20,6 @@ export const OPEN_DEFECTS: readonly { readonly test: string; readonly reason: st
     reason:
       'DEF-7: postgres.js 3.4.9 raises an uncatchable TypeError when a transaction connection is terminated (porsager/postgres #1208, #1199, #1154)',
   },
-  {
-    test: 'F6: kill -9 during a redrive',
-    reason:
-      'DEF-2: a crash between the handler commit and markResolved repeats the effect (redrive settles outside the transaction)',
-  },
 ];
 
 /** True when the run includes the open defects (`ES_RELIABILITY=defects` or `long`). */
