@@ -76,7 +76,7 @@ export interface SubscriptionStateErrorOptions extends SubscriptionErrorOptions 
 
 /**
  * An operation is not allowed in the subscription's current state (for example resuming a stopped
- * subscription), or the subscription lost ownership of its checkpoint.
+ * subscription). (Lost checkpoint ownership is a {@link CheckpointConflictError}.)
  */
 export class SubscriptionStateError extends SubscriptionError {
   override readonly name = 'SubscriptionStateError';

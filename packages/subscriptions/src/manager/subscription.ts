@@ -1171,9 +1171,14 @@ export class Subscription<TTransaction = unknown> {
     this.pendingPosition = undefined;
     this.pendingEventId = null;
     this.pendingEventType = null;
-    const stored = await this.infra(() => this.rt.checkpointRepo.getPosition(this.id), 'checkpoint');
+    const stored = await this.infra(
+      () => this.rt.checkpointRepo.getPosition(this.id),
+      'checkpoint',
+    );
     if (stored === HALTED) return;
     if (this.perStream && !(await this.loadBlockedStreams('checkpoint'))) return;
+    // Usually another instance; also an earlier attempt of this save whose outcome was unknown
+    // (committed, then retried): either way the stored checkpoint is the truth.
     this.rt.logger.warn(
       'Checkpoint moved by another instance of the subscription; continuing from the stored checkpoint',
       {

@@ -475,9 +475,7 @@ export function describeCheckpointRepositoryConformance(
       it(`of ${concurrency} concurrent first saves (expected null) exactly one writes`, async () => {
         const positions = Array.from({ length: concurrency }, (_, i) => cursor(1, i));
         const results = await Promise.all(
-          positions.map((position) =>
-            repo.savePosition(id('fn'), { position, expected: null }),
-          ),
+          positions.map((position) => repo.savePosition(id('fn'), { position, expected: null })),
         );
         expect(results.filter(Boolean)).toHaveLength(1);
         expect(await repo.getPosition(id('fn'))).toBe(positions[results.indexOf(true)]);

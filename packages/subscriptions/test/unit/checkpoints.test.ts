@@ -159,7 +159,7 @@ describe('compare-and-set', () => {
   });
 
   it('a final flush refused on stop writes nothing and records the conflict', async () => {
-    let now = 0;
+    const now = 0;
     const { append, manager, checkpoints } = recordedHarness({ clock: () => now });
     await append.spread(3, 1);
     const subscription = manager.subscribe(recordingProjection('p'), {

@@ -228,6 +228,36 @@ describe('unit of work (exactly-once effects)', () => {
     });
   });
 
+  it('after a refused save, parks behind what the other instance dead-lettered meanwhile', async () => {
+    const { uow, manager, stored } = await setup(6, 2);
+    const [first, , third, , fifth, sixth] = stored as StoredEvent[];
+    const projection = recordingProjection('p', async (event, context) => {
+      (context.transaction as FakeTransaction).write(event.eventId, 1);
+      if (event.eventId !== first?.event.eventId) return;
+      // Meanwhile the other instance dead-lettered s0 v2 (global 3) and committed up to 4.
+      await uow.dlq.addFailedEvent({
+        eventId: third?.event.eventId as string,
+        projectionName: 'p',
+        eventType: 'Tick',
+        eventData: {},
+        error: new Error('poison'),
+        streamId: 's0',
+        streamPosition: 2,
+        position: 3,
+      });
+      await uow.checkpoints.savePosition('p', { position: 4 });
+    });
+    const subscription = manager.subscribe(projection, { batchSize: 3 });
+    await manager.start();
+    await subscription.whenIdle();
+    expect(subscription.lastError?.code).toBe('ES_CHECKPOINT_CONFLICT');
+    // s0 v3 (global 5) waits behind the other instance's dead letter; s1 v3 (global 6) is applied.
+    expect([...uow.rows.keys()]).toEqual([sixth?.event.eventId]);
+    const parked = await uow.dlq.listEntries({ projectionName: 'p', statuses: ['parked'] });
+    expect(parked.map((entry) => entry.eventId)).toEqual([fifth?.event.eventId]);
+    expect(await uow.checkpoints.getPosition('p')).toBe(6);
+  });
+
   it('two instances of one subscription racing over the same events apply each exactly once', async () => {
     const { uow, stored, store } = await setup(60, 6);
     const managers = [0, 1].map(() => {
@@ -262,7 +292,9 @@ describe('unit of work (exactly-once effects)', () => {
       SubscriptionState.LIVE,
     ]);
     expect(
-      subscriptions.some((subscription) => subscription.lastError?.code === 'ES_CHECKPOINT_CONFLICT'),
+      subscriptions.some(
+        (subscription) => subscription.lastError?.code === 'ES_CHECKPOINT_CONFLICT',
+      ),
     ).toBe(true);
   });
 
