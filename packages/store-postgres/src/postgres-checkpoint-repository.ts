@@ -39,6 +39,8 @@ export interface PostgresCheckpointRepositoryOptions {
 interface CheckpointStatements {
   readonly get: string;
   readonly save: string;
+  readonly saveIfAbsent: string;
+  readonly saveIfAt: string;
   readonly reset: string;
   readonly getOne: string;
   readonly getAll: string;
@@ -75,6 +77,38 @@ function statementsFor(quotedSchema: string): CheckpointStatements {
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM saved)::int4 AS saved, (SELECT position_kind FROM prev) AS previous_kind`,
+    // The fenced saves (`expected` given): one statement each, like `save`. Under READ COMMITTED
+    // an UPDATE that waited for a concurrent writer re-checks its WHERE on the committed row, and
+    // an INSERT … DO NOTHING sees a committed conflicting row: of concurrent saves with the same
+    // `expected`, exactly one writes.
+    saveIfAbsent: `WITH prev AS (
+  SELECT position_kind FROM ${table} WHERE subscription_id = $1::text
+), saved AS (
+  INSERT INTO ${table} (subscription_id, position_kind, position_number, position_string,
+    last_event_id, last_event_type, last_processed_at, events_processed)
+  VALUES ($1::text, $2::text, $3::float8, $4::text, $5::text, $6::text, ${timestampParam(7)}, 1)
+  ON CONFLICT (subscription_id) DO NOTHING
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM saved)::int4 AS saved, (SELECT position_kind FROM prev) AS previous_kind`,
+    saveIfAt: `WITH prev AS (
+  SELECT position_kind FROM ${table} WHERE subscription_id = $1::text
+), saved AS (
+  UPDATE ${table} AS c SET
+    position_number = $3::float8,
+    position_string = $4::text,
+    last_event_id = $5::text,
+    last_event_type = $6::text,
+    last_processed_at = ${timestampParam(7)},
+    events_processed = c.events_processed + 1,
+    updated_at = now()
+  WHERE c.subscription_id = $1::text AND c.position_kind = $2::text AND (
+    (c.position_kind = 'number' AND c.position_number = $8::float8 AND $8::float8 <= $3::float8) OR
+    (c.position_kind = 'string' AND c.position_string COLLATE "C" = $9::text COLLATE "C"
+      AND $9::text COLLATE "C" <= $4::text COLLATE "C"))
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM saved)::int4 AS saved, (SELECT position_kind FROM prev) AS previous_kind`,
     reset: `DELETE FROM ${table} WHERE subscription_id = $1::text`,
     getOne: `SELECT ${columns} FROM ${table} WHERE subscription_id = $1::text`,
     getAll: `SELECT ${columns} FROM ${table} ORDER BY subscription_id COLLATE "C"`,
@@ -89,6 +123,9 @@ SELECT (SELECT count(*) FROM saved)::int4 AS saved, (SELECT position_kind FROM p
  *
  * - `savePosition` is one compare-and-set statement (`INSERT … ON CONFLICT DO UPDATE … WHERE
  *   stored <= new`): concurrent saves end at the highest position and never move backwards.
+ *   Given `expected` (the position the caller last saved or loaded), it is `UPDATE … WHERE
+ *   position = expected` (or an insert only when there is no row, for null): of concurrent saves
+ *   with the same `expected` exactly one writes, which fences a second instance or a zombie.
  * - Numbers are compared numerically (`float8` column, exact for every safe integer); strings
  *   byte-wise (`COLLATE "C"`), which is JavaScript's order for every string without characters
  *   above U+FFFF, in particular for this package's cursors. One kind per subscription.
@@ -142,12 +179,17 @@ export class PostgresCheckpointRepository implements CheckpointRepository {
 
   /**
    * Saves `input.position` unless it is behind the stored one (compare-and-set, one statement).
+   * With `input.expected` the statement is a true compare-and-set on the previous position:
+   * `UPDATE … WHERE position = expected` (`INSERT … ON CONFLICT DO NOTHING` when `expected` is
+   * null), still one round trip.
    *
-   * @returns true when written (no checkpoint, ahead or equal), false when it would move backwards
+   * @returns true when written (no checkpoint, ahead or equal — and, with `expected`, the stored
+   *   position matched), false otherwise (nothing written)
    * @throws {CheckpointPositionKindError} ES_CHECKPOINT_POSITION_KIND when the kind (number vs
    *   string) differs from the stored one (nothing is written)
-   * @throws {InvalidConfigError} ES_INVALID_CONFIG for an empty id or a position that is neither a
-   *   string nor a finite number ≥ 0
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG for an empty id, a position that is neither a
+   *   string nor a finite number ≥ 0, or an `expected` that is neither null nor a position of the
+   *   same kind
    * @throws {PostgresCheckpointError} ES_POSTGRES_CHECKPOINT when the database fails
    */
   async savePosition(subscriptionId: string, input: SavePositionInput): Promise<boolean> {
@@ -161,7 +203,20 @@ export class PostgresCheckpointRepository implements CheckpointRepository {
         position,
       );
     }
-    const rows = await this.run('savePosition', this.sql.save, [
+    const expected = input.expected;
+    if (
+      expected != null &&
+      (isNumber
+        ? typeof expected !== 'number' || !Number.isFinite(expected) || expected < 0
+        : typeof expected !== 'string')
+    ) {
+      throw new InvalidConfigError(
+        'savePosition.expected',
+        'must be null or a position of the same kind as position',
+        expected,
+      );
+    }
+    const params: unknown[] = [
       subscriptionId,
       isNumber ? 'number' : 'string',
       isNumber ? position : null,
@@ -169,7 +224,15 @@ export class PostgresCheckpointRepository implements CheckpointRepository {
       textOrNullWithoutNul(input.eventId),
       textOrNullWithoutNul(input.eventType),
       nowMs(this.clock),
-    ]);
+    ];
+    let text = this.sql.save;
+    if (expected === null) {
+      text = this.sql.saveIfAbsent;
+    } else if (expected !== undefined) {
+      text = this.sql.saveIfAt;
+      params.push(isNumber ? expected : null, isNumber ? null : textWithoutNul(expected as string));
+    }
+    const rows = await this.run('savePosition', text, params);
     const row = rows[0] as Row;
     if (toNumber(row[0]) > 0) return true;
     let storedKind = toStringOrNull(row[1]);

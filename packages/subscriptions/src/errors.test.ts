@@ -1,6 +1,7 @@
 import { CheckpointError, EventSourceError, isEventSourceError } from '@es/core';
 import { describe, expect, it } from 'vitest';
 import {
+  CheckpointConflictError,
   CheckpointNotFoundError,
   CheckpointPositionKindError,
   EventBusConnectionError,
@@ -174,5 +175,23 @@ describe('CheckpointPositionKindError', () => {
     });
     expect(error.message).toContain('number');
     expect(error.message).toContain('string');
+  });
+});
+
+describe('CheckpointConflictError', () => {
+  it('is a CheckpointError with the expected and refused positions', () => {
+    const cause = new Error('root');
+    const error = new CheckpointConflictError('P', 5, 9, { cause });
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect(isEventSourceError(error)).toBe(true);
+    expect(error).toMatchObject({
+      name: 'CheckpointConflictError',
+      code: 'ES_CHECKPOINT_CONFLICT',
+      subscriptionId: 'P',
+      expected: 5,
+      position: 9,
+      cause,
+    });
+    expect(new CheckpointConflictError('P', null, 'a').message).toContain('no checkpoint');
   });
 });

@@ -76,7 +76,7 @@ export interface SubscriptionStateErrorOptions extends SubscriptionErrorOptions 
 
 /**
  * An operation is not allowed in the subscription's current state (for example resuming a stopped
- * subscription), or the subscription lost ownership of its checkpoint.
+ * subscription). (Lost checkpoint ownership is a {@link CheckpointConflictError}.)
  */
 export class SubscriptionStateError extends SubscriptionError {
   override readonly name = 'SubscriptionStateError';
@@ -222,6 +222,44 @@ export class CheckpointPositionKindError extends CheckpointError {
   ) {
     super(
       `Checkpoint '${subscriptionId}' holds a ${typeof storedPosition} position; cannot save a ${typeof position} position (one kind per subscription)`,
+      options,
+    );
+  }
+}
+
+/**
+ * A compare-and-set checkpoint save was refused: the stored checkpoint is no longer the one this
+ * subscription last saved or loaded (`expected`), so another instance (or a zombie of this one)
+ * moved it, or it was reset. The subscription lost ownership of the range it was working on: the
+ * transaction that carried the save is rolled back (none of its effects commit), and the
+ * subscription reloads the stored checkpoint and continues from there.
+ *
+ * @example
+ * ```ts
+ * if (subscription.lastError?.code === 'ES_CHECKPOINT_CONFLICT') {
+ *   console.warn('another instance is processing', subscription.id);
+ * }
+ * ```
+ */
+export class CheckpointConflictError extends CheckpointError {
+  override readonly name = 'CheckpointConflictError';
+  override readonly code = 'ES_CHECKPOINT_CONFLICT';
+
+  /**
+   * @param subscriptionId - the checkpoint's subscription
+   * @param expected - the position the save expected to find stored (null: no checkpoint)
+   * @param position - the position the refused save would have written
+   */
+  constructor(
+    readonly subscriptionId: string,
+    readonly expected: Position | null,
+    readonly position: Position,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `Checkpoint '${subscriptionId}' was moved by another instance: expected ${
+        expected === null ? 'no checkpoint' : JSON.stringify(expected)
+      } when saving ${JSON.stringify(position)}; the save and its transaction are refused`,
       options,
     );
   }

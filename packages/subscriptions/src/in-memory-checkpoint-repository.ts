@@ -33,7 +33,9 @@ interface Row {
  *
  * - `savePosition` is a compare-and-set: it writes when there is no checkpoint or the position is
  *   ahead of or equal to the stored one, and returns false, writing nothing, when it would move
- *   backwards; so concurrent saves end at the highest position;
+ *   backwards; so concurrent saves end at the highest position. Given `expected`, it also
+ *   requires the stored position to be exactly that one (null: no checkpoint), which fences a
+ *   second instance of a subscription;
  * - one kind of position per subscription: saving a string over a number (or the reverse) throws
  *   {@link CheckpointPositionKindError} (a `CheckpointError`); reset the checkpoint to switch;
  * - `eventsProcessed` counts successful saves (ahead or equal);
@@ -71,11 +73,17 @@ export class InMemoryCheckpointRepository implements CheckpointRepository {
    * Saves `input.position` unless it is behind the stored one (compare-and-set). `eventId` and
    * `eventType` are stored as given (null when omitted).
    *
-   * @returns true when written (no checkpoint, ahead, or equal), false when it would move backwards.
+   * With `input.expected` it is a true compare-and-set on the previous position: it writes only
+   * when the stored position is exactly `expected` (null: no checkpoint) and not ahead of
+   * `input.position`.
+   *
+   * @returns true when written (no checkpoint, ahead, or equal — and, with `expected`, the stored
+   * position matched), false otherwise (nothing written).
    * @throws {CheckpointPositionKindError} ES_CHECKPOINT_POSITION_KIND when the position's kind
    * (number vs string) differs from the stored one.
-   * @throws {InvalidConfigError} ES_INVALID_CONFIG for an empty `subscriptionId` or a position that
-   * is neither a string nor a finite number ≥ 0.
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG for an empty `subscriptionId`, a position that
+   * is neither a string nor a finite number ≥ 0, or an `expected` that is neither null nor a
+   * position of the same kind.
    */
   async savePosition(subscriptionId: string, input: SavePositionInput): Promise<boolean> {
     assertSubscriptionId(subscriptionId);
@@ -87,12 +95,23 @@ export class InMemoryCheckpointRepository implements CheckpointRepository {
         position,
       );
     }
+    const expected = input.expected;
+    if (expected != null && (!isPosition(expected) || typeof expected !== typeof position)) {
+      throw new InvalidConfigError(
+        'savePosition.expected',
+        'must be null or a position of the same kind as position',
+        expected,
+      );
+    }
     const row = this.rows.get(subscriptionId);
     if (row !== undefined) {
       if (typeof row.position !== typeof position) {
         throw new CheckpointPositionKindError(subscriptionId, row.position, position);
       }
       if (comparePositions(position, row.position) < 0) return false;
+      if (expected !== undefined && (expected === null || row.position !== expected)) return false;
+    } else if (expected != null) {
+      return false;
     }
     this.rows.set(subscriptionId, {
       position,

@@ -30,6 +30,7 @@ export type {
   TransitionErrorOptions,
 } from './errors.js';
 export {
+  CheckpointConflictError,
   CheckpointNotFoundError,
   CheckpointPositionKindError,
   EventBusConnectionError,

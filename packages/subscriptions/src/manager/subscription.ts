@@ -28,7 +28,11 @@ import type { CheckpointRepository, SavePositionInput } from '../checkpoint-repo
 import { CheckpointStrategy } from '../checkpoint-strategy.js';
 import { comparePositions } from '../compare-positions.js';
 import type { ErrorInfo } from '../error-info.js';
-import { SubscriptionConfigError, SubscriptionStateError } from '../errors.js';
+import {
+  CheckpointConflictError,
+  SubscriptionConfigError,
+  SubscriptionStateError,
+} from '../errors.js';
 import type { EventSerializer } from '../event-data.js';
 import { toEventData } from '../event-data.js';
 import { Deadline } from '../internal/deadline.js';
@@ -274,8 +278,10 @@ export class Subscription<TTransaction = unknown> {
     return batch;
   };
 
+  /** The input of the save in flight (see {@link Subscription.savePending}). */
+  private saveInput: SavePositionInput | undefined;
   private readonly savePending = (): Promise<boolean> =>
-    this.rt.checkpointRepo.savePosition(this.id, this.pendingInput());
+    this.rt.checkpointRepo.savePosition(this.id, this.saveInput as SavePositionInput);
 
   private readonly invokeThrowing = async (): Promise<void> => {
     const error = await this.invoke(this.breakerEvent as StoredEvent, this.breakerAttempt);
@@ -635,7 +641,11 @@ export class Subscription<TTransaction = unknown> {
             position: this.cursor ?? null,
           });
         }
-        if (this.pending && this.periodicDue() && !(await this.saveCheckpoint())) break;
+        if (this.pending && this.periodicDue() && !(await this.saveCheckpoint())) {
+          // Refused (lost ownership): the cursor was reloaded, read on from there.
+          if (this.halted) break;
+          continue;
+        }
         this.resolveIdle(seq);
         if (!this.sleeper.dirty && !this.halted && !this.paused && !this.resyncRequested) {
           await this.sleeper.sleep(this.rt.pollIntervalMs, true);
@@ -650,28 +660,7 @@ export class Subscription<TTransaction = unknown> {
 
   private async initialize(): Promise<boolean> {
     const { checkpointRepo, eventStore } = this.rt;
-    if (this.perStream) {
-      // Each blocked stream parks from its first unresolved entry on: events before it (met again
-      // when the subscription is rebuilt from an earlier position) are handled as usual.
-      const streams = await this.infra(
-        () =>
-          this.withDlq(async (dlq) => {
-            const found: [string, BlockedStream][] = [];
-            for (const stream of await dlq.getBlockedStreams(this.id)) {
-              const [first] = await dlq.listEntries({
-                projectionName: this.id,
-                streamId: stream,
-                limit: 1,
-              });
-              found.push([stream, { head: first?.id ?? null, from: first?.streamPosition ?? 0 }]);
-            }
-            return found;
-          }),
-        'start',
-      );
-      if (streams === HALTED) return false;
-      for (const [stream, blocked] of streams) this.blocked.set(stream, blocked);
-    }
+    if (this.perStream && !(await this.loadBlockedStreams('start'))) return false;
     const stored = await this.infra(() => checkpointRepo.getPosition(this.id), 'start');
     if (stored === HALTED) return false;
     const startFrom = this.config.startFrom;
@@ -713,6 +702,34 @@ export class Subscription<TTransaction = unknown> {
       blockedStreams: this.blocked.size,
     });
     this.flushWaiters('start');
+    return true;
+  }
+
+  /**
+   * Loads the blocked streams of the per-stream ordering from the DLQ (replacing what was known).
+   * False when the subscription halted meanwhile.
+   */
+  private async loadBlockedStreams(source: ErrorSource): Promise<boolean> {
+    // Each blocked stream parks from its first unresolved entry on: events before it (met again
+    // when the subscription is rebuilt from an earlier position) are handled as usual.
+    const streams = await this.infra(
+      () =>
+        this.withDlq(async (dlq) => {
+          const found: [string, BlockedStream][] = [];
+          for (const stream of await dlq.getBlockedStreams(this.id)) {
+            const [first] = await dlq.listEntries({
+              projectionName: this.id,
+              streamId: stream,
+              limit: 1,
+            });
+            found.push([stream, { head: first?.id ?? null, from: first?.streamPosition ?? 0 }]);
+          }
+          return found;
+        }),
+      source,
+    );
+    if (streams === HALTED) return false;
+    this.blocked = new Map(streams);
     return true;
   }
 
@@ -773,7 +790,8 @@ export class Subscription<TTransaction = unknown> {
       const startIndex = index;
       const startAttempt = attempt;
       let deferred = false;
-      let lostOwnership = false;
+      let conflict: CheckpointConflictError | undefined;
+      let saved = false;
       try {
         await uow.runInTransaction(async (unit) => {
           this.tx = unit;
@@ -793,29 +811,31 @@ export class Subscription<TTransaction = unknown> {
               attempt = 0;
             }
             if (this.pending && !this.abandoned) {
-              const saved = await unit.checkpointRepo.savePosition(this.id, this.pendingInput());
-              if (!saved) {
-                lostOwnership = true;
-                throw new SubscriptionStateError(
-                  `Subscription '${this.id}' lost ownership: its checkpoint was moved ahead by another instance`,
-                  { subscriptionName: this.id, state: this.state, operation: 'checkpoint' },
-                );
+              // The compare-and-set on the position this subscription last saved or loaded: a
+              // refusal means another instance moved the checkpoint; throwing rolls back every
+              // effect of this transaction.
+              const input = this.pendingInput();
+              if (!(await unit.checkpointRepo.savePosition(this.id, input))) {
+                conflict = this.conflictOf(input);
+                throw conflict;
               }
+              saved = true;
             }
           } finally {
             this.tx = undefined;
             delete this.ctx.transaction;
           }
         });
-        if (this.pending) this.markSaved();
+        if (saved) this.markSaved();
         if (index > startIndex && this.infraFailures > 0) this.infraRecovered();
       } catch (error) {
         this.restore(snapshot);
         index = startIndex;
         attempt = startAttempt;
         deferred = false;
-        if (lostOwnership) {
-          this.fail('checkpoint', error, null);
+        if (conflict !== undefined) {
+          // The rest of this batch belongs to the owner: reload and read on from its checkpoint.
+          await this.reloadAfterConflict(conflict);
           return false;
         }
         if (this.halted) return false;
@@ -1157,11 +1177,13 @@ export class Subscription<TTransaction = unknown> {
   // Checkpoints
   // ---------------------------------------------------------------------------------------------
 
+  /** The pending checkpoint, fenced on the position this subscription last saved or loaded. */
   private pendingInput(): SavePositionInput {
     return {
       position: this.pendingPosition as Position,
       eventId: this.pendingEventId,
       eventType: this.pendingEventType,
+      expected: this.savedPosition,
     };
   }
 
@@ -1177,17 +1199,21 @@ export class Subscription<TTransaction = unknown> {
     if (this.abandoned) return false;
     if (!this.pending || this.saving) return true;
     this.saving = true;
-    const position = this.pendingPosition;
+    const input = this.pendingInput();
+    this.saveInput = input;
     try {
       const saved = await this.infra(this.savePending, 'checkpoint');
       if (saved === HALTED) return false;
       if (!saved) {
-        this.lostOwnership();
+        await this.reloadAfterConflict(this.conflictOf(input));
         return false;
       }
-      if (this.pendingPosition === position) this.markSaved();
+      // What is stored now, even when more events settled during the save (still pending).
+      this.savedPosition = input.position;
+      if (this.pendingPosition === input.position) this.markSaved();
       return true;
     } finally {
+      this.saveInput = undefined;
       this.saving = false;
     }
   }
@@ -1198,17 +1224,42 @@ export class Subscription<TTransaction = unknown> {
     this.lastSaveAt = this.rt.clock();
   }
 
-  private lostOwnership(): void {
-    this.fail(
-      'checkpoint',
-      new SubscriptionStateError(
-        `Subscription '${this.id}' lost ownership: its checkpoint was moved ahead by another instance (compare-and-set refused ${String(this.pendingPosition)})`,
-        { subscriptionName: this.id, state: SubscriptionState.ERROR, operation: 'checkpoint' },
-      ),
-      null,
-    );
-    // The events since the last save belong to whoever moved the checkpoint: never write ours.
+  private conflictOf(input: SavePositionInput): CheckpointConflictError {
+    return new CheckpointConflictError(this.id, input.expected ?? null, input.position);
+  }
+
+  /**
+   * A fenced save was refused: another instance (or a zombie of this one) moved the checkpoint,
+   * or it was reset. The work since the last save is dropped (in a unit of work it was rolled
+   * back), the error recorded, and the subscription continues from the stored checkpoint (from
+   * the start when there is none) with the blocked streams as the DLQ has them now.
+   */
+  private async reloadAfterConflict(conflict: CheckpointConflictError): Promise<void> {
+    this.recordError('checkpoint', conflict, null);
     this.pending = false;
+    this.pendingPosition = undefined;
+    this.pendingEventId = null;
+    this.pendingEventType = null;
+    const stored = await this.infra(
+      () => this.rt.checkpointRepo.getPosition(this.id),
+      'checkpoint',
+    );
+    if (stored === HALTED) return;
+    if (this.perStream && !(await this.loadBlockedStreams('checkpoint'))) return;
+    // Usually another instance; also an earlier attempt of this save whose outcome was unknown
+    // (committed, then retried): either way the stored checkpoint is the truth.
+    this.rt.logger.warn(
+      'Checkpoint moved by another instance of the subscription; continuing from the stored checkpoint',
+      {
+        subscriptionId: this.id,
+        expected: conflict.expected,
+        refused: conflict.position,
+        stored,
+      },
+    );
+    this.cursor = stored ?? undefined;
+    this.savedPosition = stored;
+    this.lastSaveAt = this.rt.clock();
   }
 
   /**
@@ -1218,9 +1269,20 @@ export class Subscription<TTransaction = unknown> {
   private async flushFinal(force = false): Promise<void> {
     if (!this.pending || (this.abandoned && !force) || this.rt.unitOfWork !== undefined) return;
     try {
-      const saved = await this.rt.checkpointRepo.savePosition(this.id, this.pendingInput());
-      if (saved) this.markSaved();
-      else this.lostOwnership();
+      const input = this.pendingInput();
+      if (await this.rt.checkpointRepo.savePosition(this.id, input)) {
+        this.markSaved();
+      } else {
+        // Another instance moved the checkpoint: the events since our last save are its to save.
+        const conflict = this.conflictOf(input);
+        this.recordError('checkpoint', conflict, null);
+        this.pending = false;
+        this.rt.logger.warn('Final checkpoint refused: another instance moved the checkpoint', {
+          subscriptionId: this.id,
+          expected: conflict.expected,
+          refused: conflict.position,
+        });
+      }
     } catch (error) {
       this.recordError('checkpoint', error, null);
       this.rt.logger.error(

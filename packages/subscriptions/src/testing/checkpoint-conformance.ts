@@ -34,8 +34,9 @@ export interface CheckpointConformanceOptions {
  * per subscription (a mixed save rejects with a `CheckpointError` and writes nothing), position 0
  * and `Number.MAX_SAFE_INTEGER` round-trips, `eventsProcessed` counting successful saves, reset,
  * `getAllCheckpoints` sorted by id in code-unit order (`COLLATE "C"` on PostgreSQL), copies rather
- * than live objects, concurrent saves ending at the maximum, and a seeded random sequence of
- * operations against a reference model.
+ * than live objects, concurrent saves ending at the maximum, fenced saves (`expected`: a true
+ * compare-and-set on the previous position, exactly one winner among concurrent saves with the
+ * same `expected`), and a seeded random sequence of operations against a reference model.
  *
  * Needs `vitest` (an optional peer dependency of `@es/subscriptions`).
  *
@@ -367,6 +368,121 @@ export function describeCheckpointRepositoryConformance(
       });
     });
 
+    describe('fenced saves (expected previous position)', () => {
+      it('expected null inserts only when there is no checkpoint', async () => {
+        expect(
+          await repo.savePosition(id('f'), { position: 3, eventId: 'e3', expected: null }),
+        ).toBe(true);
+        const before = await repo.getCheckpoint(id('f'));
+        expect(before).toMatchObject({ position: 3, lastEventId: 'e3', eventsProcessed: 1 });
+        expect(await repo.savePosition(id('f'), { position: 9, expected: null })).toBe(false);
+        expect(snapshot(await repo.getCheckpoint(id('f')))).toEqual(snapshot(before));
+      });
+
+      it('writes when the stored position is the expected one, and counts it', async () => {
+        await repo.savePosition(id('f'), { position: 3 });
+        expect(
+          await repo.savePosition(id('f'), {
+            position: 7,
+            eventId: 'e7',
+            eventType: 'T7',
+            expected: 3,
+          }),
+        ).toBe(true);
+        expect(await repo.getCheckpoint(id('f'))).toMatchObject({
+          position: 7,
+          lastEventId: 'e7',
+          lastEventType: 'T7',
+          eventsProcessed: 2,
+        });
+        expect(await repo.savePosition(id('f'), { position: 7, expected: 7 })).toBe(true);
+        expect((await repo.getCheckpoint(id('f')))?.eventsProcessed).toBe(3);
+      });
+
+      it('refuses a stale expected position even when the new position is ahead (a zombie)', async () => {
+        await repo.savePosition(id('f'), { position: 3 });
+        // The owner moves on from 3 to 10; the zombie, which loaded 3, tries to save 12.
+        expect(await repo.savePosition(id('f'), { position: 10, expected: 3 })).toBe(true);
+        const before = await repo.getCheckpoint(id('f'));
+        expect(await repo.savePosition(id('f'), { position: 12, expected: 3 })).toBe(false);
+        expect(await repo.savePosition(id('f'), { position: 10, expected: 3 })).toBe(false);
+        expect(snapshot(await repo.getCheckpoint(id('f')))).toEqual(snapshot(before));
+      });
+
+      it('refuses a save behind the expected position, and any expected position when none is stored', async () => {
+        await repo.savePosition(id('f'), { position: 5 });
+        expect(await repo.savePosition(id('f'), { position: 4, expected: 5 })).toBe(false);
+        expect(await repo.getPosition(id('f'))).toBe(5);
+        expect(await repo.savePosition(id('none'), { position: 8, expected: 5 })).toBe(false);
+        expect(await repo.getCheckpoint(id('none'))).toBeNull();
+        await repo.resetCheckpoint(id('f'));
+        expect(await repo.savePosition(id('f'), { position: 6, expected: 5 })).toBe(false);
+        expect(await repo.getCheckpoint(id('f'))).toBeNull();
+      });
+
+      it('compares expected strings exactly (a prefix or a longer string is not a match)', async () => {
+        const at = cursor(2, 10);
+        await repo.savePosition(id('fs'), { position: at });
+        expect(
+          await repo.savePosition(id('fs'), { position: cursor(3, 1), expected: at.slice(0, -1) }),
+        ).toBe(false);
+        expect(
+          await repo.savePosition(id('fs'), { position: cursor(3, 1), expected: `${at}0` }),
+        ).toBe(false);
+        expect(await repo.savePosition(id('fs'), { position: cursor(3, 1), expected: at })).toBe(
+          true,
+        );
+        expect(await repo.getPosition(id('fs'))).toBe(cursor(3, 1));
+      });
+
+      it('rejects a kind mismatch with the stored position with a CheckpointError', async () => {
+        await repo.savePosition(id('fk'), { position: 5 });
+        await expect(
+          repo.savePosition(id('fk'), { position: 'a', expected: 'a' }),
+        ).rejects.toBeInstanceOf(CheckpointError);
+        await expect(
+          repo.savePosition(id('fk'), { position: 'a', expected: null }),
+        ).rejects.toBeInstanceOf(CheckpointError);
+        expect(await repo.getPosition(id('fk'))).toBe(5);
+      });
+
+      it('rejects an expected position of the other kind with ES_INVALID_CONFIG and writes nothing', async () => {
+        await repo.savePosition(id('fk'), { position: 5 });
+        await expect(
+          repo.savePosition(id('fk'), { position: 6, expected: '5' }),
+        ).rejects.toMatchObject({ code: 'ES_INVALID_CONFIG' });
+        expect(await repo.getPosition(id('fk'))).toBe(5);
+      });
+
+      it(`of ${concurrency} concurrent saves with the same expected position exactly one writes`, async () => {
+        await repo.savePosition(id('fc'), { position: 1 });
+        const positions = Array.from({ length: concurrency }, (_, i) => 2 + i);
+        const results = await Promise.all(
+          positions.map((position) =>
+            repo.savePosition(id('fc'), { position, eventId: `e${position}`, expected: 1 }),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = positions[results.indexOf(true)];
+        const checkpoint = await repo.getCheckpoint(id('fc'));
+        expect(checkpoint).toMatchObject({
+          position: winner,
+          lastEventId: `e${winner}`,
+          eventsProcessed: 2,
+        });
+      });
+
+      it(`of ${concurrency} concurrent first saves (expected null) exactly one writes`, async () => {
+        const positions = Array.from({ length: concurrency }, (_, i) => cursor(1, i));
+        const results = await Promise.all(
+          positions.map((position) => repo.savePosition(id('fn'), { position, expected: null })),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await repo.getPosition(id('fn'))).toBe(positions[results.indexOf(true)]);
+        expect((await repo.getCheckpoint(id('fn')))?.eventsProcessed).toBe(1);
+      });
+    });
+
     describe('model', () => {
       it(`matches a reference model over ${modelSteps} seeded random operations`, async () => {
         const random = mulberry32(seed);
@@ -388,8 +504,24 @@ export function describeCheckpointRepositoryConformance(
                 CheckpointError,
               );
             } else {
-              const expected = current === undefined || !(position < current.position);
-              expect(await repo.savePosition(sid, { position }), context).toBe(expected);
+              // Half of the saves are fenced: on the stored position, or on a stale one.
+              const fence = random();
+              let input: { position: Position; expected?: Position | null } = { position };
+              let fenceHolds = true;
+              if (fence < 0.25) {
+                input = { position, expected: current?.position ?? null };
+              } else if (fence < 0.5) {
+                const stale: Position | null =
+                  typeof position === 'number' ? Math.floor(random() * 40) : cursor(0, step);
+                input = { position, expected: stale };
+                fenceHolds = current !== undefined && current.position === stale;
+              }
+              const expected =
+                fenceHolds && (current === undefined || !(position < current.position));
+              expect(
+                await repo.savePosition(sid, input),
+                `${context} expecting ${JSON.stringify(input.expected)}`,
+              ).toBe(expected);
               if (expected) {
                 model.set(sid, { position, count: (current?.count ?? 0) + 1 });
               }

@@ -48,20 +48,41 @@ export class FakeUnitOfWorkProvider implements UnitOfWorkProvider<FakeTransactio
   failCommitWhen: ((ops: readonly Op[]) => boolean) | undefined;
   /** Called after each commit (for invariant checks). */
   onCommit: (() => Promise<void> | void) | undefined;
+  /**
+   * Row locks of checkpoint saves, like PostgreSQL's: a transaction that saved a checkpoint holds
+   * it until it ends, and another transaction's save of the same id waits, then checks against
+   * what was committed. So two instances on one provider race as they would on a database.
+   */
+  private readonly rowLocks = new Map<string, Promise<void>>();
 
   async runInTransaction<T>(work: (uow: UnitOfWork<FakeTransaction>) => Promise<T>): Promise<T> {
     const ops: Op[] = [];
-    const unit = this.unit(ops);
+    const held = new Map<string, () => void>();
+    const unit = this.unit(ops, held);
     let result: T;
     try {
-      result = await work(unit);
-      if (this.take('commit') || (this.failCommitWhen?.(ops) ?? false)) {
-        throw new ConnectionError('commit failed');
+      try {
+        result = await work(unit);
+        if (this.take('commit') || (this.failCommitWhen?.(ops) ?? false)) {
+          throw new ConnectionError('commit failed');
+        }
+      } catch (error) {
+        this.rollbacks++;
+        throw error;
       }
-    } catch (error) {
-      this.rollbacks++;
-      throw error;
+      await this.apply(ops);
+    } finally {
+      for (const [id, release] of held) {
+        this.rowLocks.delete(id);
+        release();
+      }
     }
+    this.commits++;
+    await this.onCommit?.();
+    return result;
+  }
+
+  private async apply(ops: readonly Op[]): Promise<void> {
     for (const op of ops) {
       if (op.kind === 'write') {
         this.rows.set(op.key, op.value);
@@ -76,9 +97,22 @@ export class FakeUnitOfWorkProvider implements UnitOfWorkProvider<FakeTransactio
         await this.dlq.addFailedEvent(op.input);
       }
     }
-    this.commits++;
-    await this.onCommit?.();
-    return result;
+  }
+
+  /** Takes the row lock of checkpoint `id` for the transaction holding `held` (waits for others). */
+  private async lockRow(id: string, held: Map<string, () => void>): Promise<void> {
+    if (held.has(id)) return;
+    for (let other = this.rowLocks.get(id); other !== undefined; other = this.rowLocks.get(id)) {
+      await other;
+    }
+    let release!: () => void;
+    this.rowLocks.set(
+      id,
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    held.set(id, release);
   }
 
   private take(point: FailurePoint): boolean {
@@ -87,7 +121,7 @@ export class FakeUnitOfWorkProvider implements UnitOfWorkProvider<FakeTransactio
     return true;
   }
 
-  private unit(ops: Op[]): UnitOfWork<FakeTransaction> {
+  private unit(ops: Op[], held: Map<string, () => void>): UnitOfWork<FakeTransaction> {
     const base = this.checkpoints;
     const stagedPosition = (id: string): Position | undefined => {
       for (let i = ops.length - 1; i >= 0; i--) {
@@ -100,8 +134,11 @@ export class FakeUnitOfWorkProvider implements UnitOfWorkProvider<FakeTransactio
       getPosition: async (id) => stagedPosition(id) ?? base.getPosition(id),
       savePosition: async (id, input) => {
         if (this.take('checkpoint')) throw new ConnectionError('checkpoint write failed');
-        const current = stagedPosition(id) ?? (await base.getPosition(id));
+        await this.lockRow(id, held);
+        const staged = stagedPosition(id);
+        const current = staged ?? (await base.getPosition(id));
         if (current !== null && comparePositions(input.position, current) < 0) return false;
+        if (input.expected !== undefined && input.expected !== current) return false;
         ops.push({ kind: 'checkpoint', id, input });
         return true;
       },

@@ -91,24 +91,90 @@ describe('checkpoint strategies', () => {
 });
 
 describe('compare-and-set', () => {
-  it('stops with a lost-ownership error when another instance moved the checkpoint ahead, never overwriting it', async () => {
-    const { append, manager, checkpoints } = recordedHarness();
-    await append.spread(3, 1);
-    const projection = recordingProjection('p', async (event) => {
-      // Another instance of the subscription races ahead while this one works.
-      if (event.aggregateVersion === 2) await checkpoints.savePosition('p', { position: 50 });
-    });
-    const subscription = manager.subscribe(projection);
+  it('fences every save on the position it last saved or loaded', async () => {
+    const { append, manager, saves, checkpoints } = recordedHarness();
+    await checkpoints.savePosition('p', { position: 2 });
+    await append.spread(8, 2);
+    const subscription = manager.subscribe(recordingProjection('p'), { batchSize: 3 });
     await manager.start();
     await subscription.whenIdle();
-    expect(subscription.state).toBe(SubscriptionState.ERROR);
+    expect(saves.map(({ position, expected }) => ({ position, expected }))).toEqual([
+      { position: 2, expected: undefined }, // this test's own, unfenced
+      { position: 5, expected: 2 },
+      { position: 8, expected: 5 },
+    ]);
+  });
+
+  it('on a refused save reloads the checkpoint another instance moved and continues from it, never overwriting it', async () => {
+    const { append, manager, checkpoints } = recordedHarness();
+    await append.spread(6, 1);
+    const projection = recordingProjection('p', async (event) => {
+      // Another instance of the subscription races ahead to 4 while this one works on 1..3.
+      if (event.aggregateVersion === 2) await checkpoints.savePosition('p', { position: 4 });
+    });
+    const subscription = manager.subscribe(projection, { batchSize: 3 });
+    await manager.start();
+    await subscription.whenIdle();
+    expect(subscription.state).toBe(SubscriptionState.LIVE);
     expect(subscription.lastError).toMatchObject({
       source: 'checkpoint',
-      code: 'ES_SUBSCRIPTION_STATE',
+      code: 'ES_CHECKPOINT_CONFLICT',
+      name: 'CheckpointConflictError',
     });
-    expect(await checkpoints.getPosition('p')).toBe(50);
+    expect(subscription.lastError?.error).toMatchObject({ expected: null, position: 3 });
+    // 4 belongs to the other instance; this one went on after it.
+    expect(projection.applied.map((call) => call.globalPosition)).toEqual([1, 2, 3, 5, 6]);
+    expect(await checkpoints.getCheckpoint('p')).toMatchObject({ position: 6, eventsProcessed: 2 });
     await manager.stop();
-    expect(await checkpoints.getPosition('p')).toBe(50);
+    expect(await checkpoints.getPosition('p')).toBe(6);
+  });
+
+  it('keeps running after a refused periodic flush of an idle subscription', async () => {
+    let now = 0;
+    const { append, manager, checkpoints } = recordedHarness({ clock: () => now });
+    await append.spread(2, 1);
+    const projection = recordingProjection('p');
+    const subscription = manager.subscribe(projection, {
+      checkpointStrategy: CheckpointStrategy.PERIODIC,
+      checkpointIntervalMs: 1_000,
+    });
+    await manager.start();
+    await subscription.whenIdle();
+    await checkpoints.savePosition('p', { position: 2 });
+    now = 1_000;
+    await eventually(
+      () => subscription.lastError?.code === 'ES_CHECKPOINT_CONFLICT',
+      1_000,
+      'refused idle flush',
+    );
+    await append.spread(1, 1);
+    await eventually(() => projection.applied.length === 3, 1_000, 'the next event');
+    expect(subscription.state).toBe(SubscriptionState.LIVE);
+    now = 2_000;
+    await eventually(
+      async () => (await checkpoints.getPosition('p')) === 3,
+      1_000,
+      'the next periodic flush',
+    );
+  });
+
+  it('a final flush refused on stop writes nothing and records the conflict', async () => {
+    const now = 0;
+    const { append, manager, checkpoints } = recordedHarness({ clock: () => now });
+    await append.spread(3, 1);
+    const subscription = manager.subscribe(recordingProjection('p'), {
+      checkpointStrategy: CheckpointStrategy.PERIODIC,
+      checkpointIntervalMs: 60_000,
+    });
+    await manager.start();
+    await subscription.whenIdle();
+    await checkpoints.savePosition('p', { position: 2 });
+    await manager.stop();
+    expect(await checkpoints.getCheckpoint('p')).toMatchObject({ position: 2, eventsProcessed: 1 });
+    expect(subscription.lastError).toMatchObject({
+      source: 'checkpoint',
+      code: 'ES_CHECKPOINT_CONFLICT',
+    });
   });
 });
 

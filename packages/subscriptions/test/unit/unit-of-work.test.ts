@@ -169,20 +169,135 @@ describe('unit of work (exactly-once effects)', () => {
     expect(uow.rows.size).toBe(3);
   });
 
-  it('a refused compare-and-set rolls the transaction back and stops the subscription', async () => {
-    const { uow, manager } = await setup(4, 1);
+  it('a refused compare-and-set rolls the transaction back; the subscription continues from the stored checkpoint', async () => {
+    const { uow, manager, stored } = await setup(6, 1);
     await uow.checkpoints.savePosition('p', { position: 1 });
     const projection = recordingProjection('p', async (event, context) => {
       (context.transaction as FakeTransaction).write(event.eventId, 1);
-      if (event.aggregateVersion === 3) await uow.checkpoints.savePosition('p', { position: 10 });
+      // Another instance commits 2..4 while this one works on the same batch.
+      if (event.aggregateVersion === 3) await uow.checkpoints.savePosition('p', { position: 4 });
+    });
+    const subscription = manager.subscribe(projection, { batchSize: 3 });
+    await manager.start();
+    await subscription.whenIdle();
+    expect(subscription.state).toBe(SubscriptionState.LIVE);
+    expect(subscription.lastError).toMatchObject({
+      source: 'checkpoint',
+      code: 'ES_CHECKPOINT_CONFLICT',
+    });
+    expect(subscription.lastError?.error).toMatchObject({ expected: 1, position: 4 });
+    // Nothing of the refused transaction (2..4) committed; 5 and 6 did, once each.
+    expect([...uow.rows.keys()]).toEqual(stored.slice(4).map((s) => s.event.eventId));
+    expect([...uow.writeCounts.values()]).toEqual([1, 1]);
+    expect(subscription.counts.processed).toBe(2);
+    expect(await uow.checkpoints.getCheckpoint('p')).toMatchObject({
+      position: 6,
+      eventsProcessed: 3,
+    });
+  });
+
+  it('a zombie that finishes a batch the owner already committed commits nothing (equal position)', async () => {
+    const { uow, manager } = await setup(4, 2);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let first = true;
+    const projection = recordingProjection('p', async (event, context) => {
+      if (first) {
+        first = false;
+        await gate;
+      }
+      (context.transaction as FakeTransaction).write(event.eventId, 1);
     });
     const subscription = manager.subscribe(projection, { batchSize: 10 });
     await manager.start();
+    // The owner processes all four events and saves 4 while this instance stalls in its first call.
+    await uow.runInTransaction(async (unit) => {
+      for (let i = 1; i <= 4; i++) unit.transaction.write(`owner-${i}`, 1);
+      expect(await unit.checkpointRepo.savePosition('p', { position: 4, expected: null })).toBe(
+        true,
+      );
+    });
+    release();
     await subscription.whenIdle();
-    expect(subscription.state).toBe(SubscriptionState.ERROR);
-    expect(subscription.lastError?.code).toBe('ES_SUBSCRIPTION_STATE');
-    expect(uow.rows.size).toBe(0);
-    expect(await uow.checkpoints.getPosition('p')).toBe(10);
+    expect(subscription.state).toBe(SubscriptionState.LIVE);
+    expect(subscription.lastError?.code).toBe('ES_CHECKPOINT_CONFLICT');
+    expect([...uow.rows.keys()]).toEqual(['owner-1', 'owner-2', 'owner-3', 'owner-4']);
+    expect(await uow.checkpoints.getCheckpoint('p')).toMatchObject({
+      position: 4,
+      eventsProcessed: 1,
+    });
+  });
+
+  it('after a refused save, parks behind what the other instance dead-lettered meanwhile', async () => {
+    const { uow, manager, stored } = await setup(6, 2);
+    const [first, , third, , fifth, sixth] = stored as StoredEvent[];
+    const projection = recordingProjection('p', async (event, context) => {
+      (context.transaction as FakeTransaction).write(event.eventId, 1);
+      if (event.eventId !== first?.event.eventId) return;
+      // Meanwhile the other instance dead-lettered s0 v2 (global 3) and committed up to 4.
+      await uow.dlq.addFailedEvent({
+        eventId: third?.event.eventId as string,
+        projectionName: 'p',
+        eventType: 'Tick',
+        eventData: {},
+        error: new Error('poison'),
+        streamId: 's0',
+        streamPosition: 2,
+        position: 3,
+      });
+      await uow.checkpoints.savePosition('p', { position: 4 });
+    });
+    const subscription = manager.subscribe(projection, { batchSize: 3 });
+    await manager.start();
+    await subscription.whenIdle();
+    expect(subscription.lastError?.code).toBe('ES_CHECKPOINT_CONFLICT');
+    // s0 v3 (global 5) waits behind the other instance's dead letter; s1 v3 (global 6) is applied.
+    expect([...uow.rows.keys()]).toEqual([sixth?.event.eventId]);
+    const parked = await uow.dlq.listEntries({ projectionName: 'p', statuses: ['parked'] });
+    expect(parked.map((entry) => entry.eventId)).toEqual([fifth?.event.eventId]);
+    expect(await uow.checkpoints.getPosition('p')).toBe(6);
+  });
+
+  it('two instances of one subscription racing over the same events apply each exactly once', async () => {
+    const { uow, stored, store } = await setup(60, 6);
+    const managers = [0, 1].map(() => {
+      const manager = new SubscriptionManager<FakeTransaction>({
+        eventStore: store,
+        checkpointRepo: uow.checkpoints,
+        dlqRepo: uow.dlq,
+        unitOfWork: uow,
+        pollIntervalMs: 5,
+        handlerBreaker: false,
+        infrastructureRetry: { maxRetries: 0, initialDelayMs: 1, maxDelayMs: 2, jitter: 0 },
+      });
+      running.push(manager);
+      return manager;
+    });
+    const subscriptions = managers.map((manager) =>
+      manager.subscribe(
+        recordingProjection('p', async (event, context) => {
+          (context.transaction as FakeTransaction).write(event.eventId, 1);
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }),
+        { batchSize: 7 },
+      ),
+    );
+    await Promise.all(managers.map((manager) => manager.start()));
+    await Promise.all(subscriptions.map((subscription) => subscription.whenIdle()));
+    expect(await uow.checkpoints.getPosition('p')).toBe(60);
+    expect(uow.rows.size).toBe(stored.length);
+    expect([...uow.writeCounts.values()].every((count) => count === 1)).toBe(true);
+    expect(subscriptions.map((subscription) => subscription.state)).toEqual([
+      SubscriptionState.LIVE,
+      SubscriptionState.LIVE,
+    ]);
+    expect(
+      subscriptions.some(
+        (subscription) => subscription.lastError?.code === 'ES_CHECKPOINT_CONFLICT',
+      ),
+    ).toBe(true);
   });
 
   it('redrive runs each entry in its own transaction', async () => {
