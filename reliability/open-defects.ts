@@ -6,11 +6,6 @@
  */
 export const OPEN_DEFECTS: readonly { readonly test: string; readonly reason: string }[] = [
   {
-    test: 'C3: two processors for the same subscription (a zombie)',
-    reason:
-      'DEF-1: the checkpoint compare-and-set accepts equal/greater positions, so a second instance or a zombie commits its effects again (needs a CAS on the expected previous position)',
-  },
-  {
     test: 'H2 (fast, EXPLAIN): the poll path of a caught-up subscriber uses the index',
     reason:
       'DEF-8: the held-back probe of readAll (heldBack/heldBackOfTypes) plans a sequential scan without statistics',
