@@ -12,7 +12,11 @@ import {
   type ResolvedConnection,
   resolveConnection,
 } from './connection.js';
-import { guardedDrizzle, guardedTransaction } from './internal/connection-loss.js';
+import {
+  guardDrizzleClient,
+  guardedDrizzle,
+  guardedTransaction,
+} from './internal/connection-loss.js';
 import type { DrizzleDatabaseLike } from './internal/executor.js';
 import { PostgresCheckpointRepository } from './postgres-checkpoint-repository.js';
 import { PostgresDLQRepository } from './postgres-dlq-repository.js';
@@ -132,6 +136,8 @@ export class PostgresUnitOfWorkProvider<C extends PostgresConnection = PostgresC
     return guardedTransaction(
       (callback: (tx: DrizzleDatabaseLike) => Promise<T>) => db.transaction(callback),
       (tx, guard) => {
+        // The handlers' own statements through `uow.transaction` are guarded too.
+        guardDrizzleClient(tx, guard);
         const transaction = guardedDrizzle(tx, guard);
         const repoOptions =
           clock === undefined

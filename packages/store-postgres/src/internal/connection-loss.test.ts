@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  guardDrizzleClient,
   guardedDrizzle,
   guardedTransaction,
   isConnectionLoss,
@@ -205,5 +206,61 @@ describe('guardedDrizzle', () => {
       db._.session.prepareQuery({ sql: 'SELECT 1', params: [] }, undefined, 'es', true).execute(),
     ).rejects.toThrow(/transaction is over/);
     expect(log).toEqual([]);
+  });
+});
+
+describe('guardDrizzleClient', () => {
+  function fakeClient(log: string[]) {
+    const query = (text: string) => {
+      const q = Object.assign(Promise.resolve([text]), { values: () => q });
+      return q;
+    };
+    const client = Object.assign(
+      (strings: TemplateStringsArray, ..._values: unknown[]) => query(strings.join('?')),
+      {
+        unsafe: (text: string) => query(text),
+        savepoint: async (work: (inner: unknown) => Promise<unknown>) => {
+          log.push('SAVEPOINT');
+          return work(client);
+        },
+      },
+    );
+    return client;
+  }
+
+  it('refuses the statements and savepoints of a handler once the guard stopped', async () => {
+    const log: string[] = [];
+    const guard = new TransactionGuard();
+    const tx = { session: { client: fakeClient(log) } };
+    guardDrizzleClient(tx, guard);
+    const client = tx.session.client;
+    await expect(client.unsafe('SELECT 1').values()).resolves.toEqual(['SELECT 1']);
+    await expect(client`SELECT ${1}`).resolves.toEqual(['SELECT ?']);
+    await expect(
+      client.savepoint(async (inner) => (inner as typeof client).unsafe('SELECT 2')),
+    ).resolves.toEqual(['SELECT 2']);
+    guard.lost(lost);
+    await expect(client.unsafe('SELECT 3').values()).rejects.toBe(lost);
+    await expect(client`SELECT 4`).rejects.toBe(lost);
+    await expect(client.savepoint(async () => 1)).rejects.toBe(lost);
+    expect(log).toEqual(['SAVEPOINT']);
+  });
+
+  it('learns of a loss from a failing statement', async () => {
+    const guard = new TransactionGuard();
+    const failing = Object.assign(() => Promise.reject(lost), {
+      unsafe: () => Promise.reject(lost),
+    });
+    const tx = { session: { client: failing } };
+    guardDrizzleClient(tx, guard);
+    await expect(tx.session.client.unsafe()).rejects.toBe(lost);
+    expect(guard.stopped).toBe(true);
+  });
+
+  it('leaves other drivers alone', () => {
+    const session = { client: { query: () => undefined } };
+    guardDrizzleClient({ session }, new TransactionGuard());
+    guardDrizzleClient({}, new TransactionGuard());
+    expect(typeof session.client.query).toBe('function');
   });
 });

@@ -209,3 +209,85 @@ export function refused(guard: TransactionGuard): Promise<never> {
   }
   return Promise.reject(new Error('unreachable: the guard stopped'));
 }
+
+/**
+ * Guards the postgres.js client under a drizzle transaction (`tx.session.client`, when the
+ * transaction runs on postgres.js): the statements a projection handler sends through the
+ * transaction — and its nested transactions — are refused once `guard` stopped, so a handler that
+ * swallows a connection error and queries on does not reach the dead connection. The session is
+ * the transaction's own (drizzle creates one per transaction), so nothing shared is changed.
+ * Other drivers (PGlite) are left alone.
+ *
+ * @param tx - a drizzle transaction
+ * @param guard - the guard of the transaction
+ */
+export function guardDrizzleClient(tx: unknown, guard: TransactionGuard): void {
+  const session = (tx as { session?: { client?: unknown } }).session;
+  const client = session?.client;
+  if (
+    typeof client !== 'function' ||
+    typeof (client as { unsafe?: unknown }).unsafe !== 'function'
+  ) {
+    return;
+  }
+  (session as { client: unknown }).client = guardedClient(client as ClientLike, guard);
+}
+
+type ClientLike = ((...args: unknown[]) => unknown) & {
+  unsafe(...args: unknown[]): unknown;
+  savepoint?(...args: unknown[]): Promise<unknown>;
+};
+
+/** A postgres.js transaction client whose statements and savepoints check `guard` first. */
+function guardedClient(client: ClientLike, guard: TransactionGuard): ClientLike {
+  return new Proxy(client, {
+    apply(target, thisArg, args) {
+      return guard.stopped ? refusedQuery(guard) : Reflect.apply(target, thisArg, args);
+    },
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      if (property === 'unsafe' || property === 'file') {
+        return (...args: unknown[]) => {
+          if (guard.stopped) return refusedQuery(guard);
+          const query = Reflect.apply(value, target, args) as PromiseLike<unknown>;
+          // Learn of a loss from the statement itself, before a handler that catches it can
+          // query on (drizzle awaits every statement it makes, so this starts nothing early).
+          query.then(undefined, (error: unknown) => {
+            if (isConnectionLoss(error)) guard.lost(error);
+          });
+          return query;
+        };
+      }
+      if (property === 'savepoint') {
+        return (...args: unknown[]) => {
+          if (guard.stopped) return refused(guard);
+          const work = args[args.length - 1] as (inner: ClientLike) => unknown;
+          const rest = args.slice(0, -1);
+          return Reflect.apply(value, target, [
+            ...rest,
+            (inner: ClientLike) => guard.settle(async () => work(guardedClient(inner, guard))),
+          ]);
+        };
+      }
+      return value.bind(target);
+    },
+  });
+}
+
+/**
+ * What a refused postgres.js query looks like: a lazy thenable that rejects with the guard's
+ * reason when awaited, and that keeps the query's chainable modifiers (`values()`, `raw()`, …).
+ */
+function refusedQuery(guard: TransactionGuard): PromiseLike<never> {
+  const query: PromiseLike<never> & Record<string, unknown> = {
+    // biome-ignore lint/suspicious/noThenProperty: it stands for a postgres.js query, a thenable
+    then: (onFulfilled, onRejected) => refused(guard).then(onFulfilled, onRejected),
+    catch: (onRejected: (reason: unknown) => unknown) => refused(guard).catch(onRejected),
+    finally: (onFinally: () => void) => refused(guard).finally(onFinally),
+  };
+  for (const modifier of ['values', 'raw', 'execute', 'describe', 'simple', 'forEach', 'cursor']) {
+    query[modifier] = () => query;
+  }
+  return query;
+}

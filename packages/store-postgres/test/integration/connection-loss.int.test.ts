@@ -137,3 +137,40 @@ describe('terminated backends (DEF-7)', () => {
     expect(await store.getStreamVersion(id, 'Task')).toBe(1);
   });
 });
+
+describe('a handler that swallows the connection error (DEF-7)', () => {
+  it('its further statements are refused, not sent: no crash, the transaction fails typed', async () => {
+    const unitOfWork = new PostgresUnitOfWorkProvider({ connection: drizzle(client), schema });
+    const seen: unknown[] = [];
+    const outcome = unitOfWork.runInTransaction(async (uow) => {
+      await uow.savepoint(async () => {
+        setTimeout(() => void terminate(), 100);
+        try {
+          await uow.transaction.execute(dsql`SELECT pg_sleep(5)`);
+        } catch (error) {
+          seen.push(error);
+        }
+        // Straight on, and again later: both must be refused.
+        seen.push(await uow.transaction.execute(dsql`SELECT 1`).catch((e: unknown) => e));
+        await settle();
+        seen.push(await uow.transaction.execute(dsql`SELECT 2`).catch((e: unknown) => e));
+        await uow.transaction.transaction(async () => 1).catch((e: unknown) => seen.push(e));
+      });
+      return 'committed';
+    });
+    const error = await outcome.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isConnectionLoss(error), String(error)).toBe(true);
+    // The handler goes on after the transaction failed.
+    for (let i = 0; i < 40 && seen.length < 4; i++) await settle();
+    expect(seen).toHaveLength(4);
+    for (const e of seen) expect(isConnectionLoss(e), String(e)).toBe(true);
+    await expect(
+      eventually(() =>
+        unitOfWork.runInTransaction(async (uow) => uow.checkpointRepo.getPosition('x')),
+      ),
+    ).resolves.toBeNull();
+  });
+});
