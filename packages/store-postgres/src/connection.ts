@@ -105,7 +105,13 @@ function fromString(url: string, field: string): ResolvedConnection {
   if (!/^postgres(ql)?:\/\//.test(url)) {
     throw new InvalidConfigError(field, 'a connection string must start with postgres://', url);
   }
-  const sql = postgres(url, { onnotice: () => {} }) as unknown as Sql<Record<string, unknown>>;
+  // fetch_types: false (DEF-7): postgres.js fetches the array types on every new connection from
+  // ReadyForQuery without handling its failure, so a backend lost during start-up leaves an
+  // unhandled rejection (fatal under Node's defaults). This package's SQL casts every parameter
+  // and reads no array column, so it needs no fetched types.
+  const sql = postgres(url, { onnotice: () => {}, fetch_types: false }) as unknown as Sql<
+    Record<string, unknown>
+  >;
   const executor = new PostgresJsExecutor(sql);
   let drizzleDb: Promise<DrizzleDatabaseLike> | undefined;
   let closed = false;

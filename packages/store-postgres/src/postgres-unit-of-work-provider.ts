@@ -12,6 +12,11 @@ import {
   type ResolvedConnection,
   resolveConnection,
 } from './connection.js';
+import {
+  guardDrizzleClient,
+  guardedDrizzle,
+  guardedTransaction,
+} from './internal/connection-loss.js';
 import type { DrizzleDatabaseLike } from './internal/executor.js';
 import { PostgresCheckpointRepository } from './postgres-checkpoint-repository.js';
 import { PostgresDLQRepository } from './postgres-dlq-repository.js';
@@ -125,21 +130,28 @@ export class PostgresUnitOfWorkProvider<C extends PostgresConnection = PostgresC
     const db = await this.connection.getDrizzle('PostgresUnitOfWorkProvider.connection');
     const schema = this.schemaName;
     const clock = this.clock;
-    return db.transaction((tx: DrizzleDatabaseLike) => {
-      const transaction = tx;
-      const repoOptions =
-        clock === undefined
-          ? { connection: transaction, schema }
-          : { connection: transaction, schema, clock };
-      const uow: UnitOfWork<TransactionOf<C>> = {
-        transaction: tx as TransactionOf<C>,
-        checkpointRepo: new PostgresCheckpointRepository(repoOptions),
-        dlqRepo: new PostgresDLQRepository(repoOptions),
-        savepoint: <R>(inner: () => Promise<R>) =>
-          transaction.transaction(() => inner()) as Promise<R>,
-      };
-      return work(uow);
-    });
+    // Guarded (DEF-7): once the connection is lost, neither the driver (rollback, commit,
+    // rollback to savepoint) nor the repositories nor the savepoints send anything more on it;
+    // the transaction still rejects with the connection failure.
+    return guardedTransaction(
+      (callback: (tx: DrizzleDatabaseLike) => Promise<T>) => db.transaction(callback),
+      (tx, guard) => {
+        // The handlers' own statements through `uow.transaction` are guarded too.
+        guardDrizzleClient(tx, guard);
+        const transaction = guardedDrizzle(tx, guard);
+        const repoOptions =
+          clock === undefined
+            ? { connection: transaction, schema }
+            : { connection: transaction, schema, clock };
+        const uow: UnitOfWork<TransactionOf<C>> = {
+          transaction: tx as TransactionOf<C>,
+          checkpointRepo: new PostgresCheckpointRepository(repoOptions),
+          dlqRepo: new PostgresDLQRepository(repoOptions),
+          savepoint: <R>(inner: () => Promise<R>) => transaction.transaction(() => inner()),
+        };
+        return work(uow);
+      },
+    );
   }
 
   /** Ends the client when this provider created it (connection string); no-op otherwise. */

@@ -41,13 +41,22 @@ export function serverUrl(): string {
 /** A postgres.js client; `applicationName` lets tests find (and terminate) its backends. */
 export function connect(
   url: string,
-  options: { max?: number; applicationName?: string; connectTimeout?: number } = {},
+  options: {
+    max?: number;
+    applicationName?: string;
+    connectTimeout?: number;
+    fetchTypes?: boolean;
+  } = {},
 ): Sql {
   assertLoopbackUrl(url, 'reliability suite');
   return postgres(url, {
     max: options.max ?? 4,
     onnotice: () => {},
     connect_timeout: options.connectTimeout ?? 10,
+    // The stacks follow @es/store-postgres's recommendation (README, "postgres.js and lost
+    // connections"): with fetch_types, a backend lost during connection start-up leaves an
+    // unhandled rejection in postgres.js 3.4.x. Admin clients keep it (array parameters).
+    fetch_types: options.fetchTypes ?? true,
     connection: { application_name: options.applicationName ?? 'es-reliability' },
   });
 }
@@ -213,10 +222,16 @@ export function pgStack(url: string, schema: string, options: PgStackOptions = {
   const name = options.applicationName ?? 'es-reliability';
   const timeout =
     options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout };
-  const sql = connect(url, { max: options.max ?? 4, applicationName: name, ...timeout });
+  const sql = connect(url, {
+    max: options.max ?? 4,
+    applicationName: name,
+    fetchTypes: false,
+    ...timeout,
+  });
   const txSql = connect(url, {
     max: options.txMax ?? 2,
     applicationName: `${name}-tx`,
+    fetchTypes: false,
     ...timeout,
   });
   const db = drizzle(txSql);

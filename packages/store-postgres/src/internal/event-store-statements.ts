@@ -117,6 +117,9 @@ SELECT vd.verdict AS verdict, vd.head AS head, (SELECT count(*) FROM ins)::int4 
 FROM verdict vd`;
 }
 
+/** The read horizon of the statement's snapshot: the oldest transaction still running. */
+const HORIZON = 'pg_snapshot_xmin(pg_current_snapshot())';
+
 const bySchema = new Map<string, EventStoreStatements>();
 
 /** The statements for a validated schema name. */
@@ -127,6 +130,28 @@ export function eventStoreStatements(schema: string): EventStoreStatements {
   const events = `${quotedSchema}.events`;
   const gapFree = `(transaction_id, global_position) > ($1::text::xid8, $2::int8)
   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())`;
+  // The held-back probe answers "is a committed event after the cursor still held back by the
+  // horizon", that is EXISTS (row > cursor AND transaction_id >= xmin), in a form that can only
+  // be served by the (transaction_id, global_position) index: a scan for that EXISTS is planned
+  // for its first row and, without fresh statistics, as a sequential scan of the whole table.
+  //
+  // It looks at the greatest (transaction_id, global_position) visible to the statement, one
+  // backward step on the index (ORDER BY … DESC LIMIT 1, no filter), and asks whether that row is
+  // after the cursor and at or above the horizon. That is exact, both ways:
+  // - a held-back row r after the cursor exists ⇒ the greatest row m ≥ r > cursor and
+  //   m.transaction_id ≥ r.transaction_id ≥ xmin: true — no false negative, which would end the
+  //   read while an event it should wait for is about to become readable;
+  // - true ⇒ m itself is a row after the cursor with transaction_id ≥ xmin: no false positive
+  //   (a false one would only make the read wait up to horizonWaitMs).
+  // Rows the statement cannot see (still in flight) are skipped by both forms alike. The typed
+  // variant runs this first and only then looks for a held-back row of the given types, from the
+  // greater of the cursor and (xmin, 0) in index order (global positions start at 1, so
+  // (transaction_id, global_position) > (xmin, 0) is transaction_id ≥ xmin); ORDER BY … LIMIT 1
+  // keeps that an index range scan over the held-back rows only.
+  const headHeldBack = `h.transaction_id >= ${HORIZON}
+    AND (h.transaction_id, h.global_position) > ($1::text::xid8, $2::int8)`;
+  const head = `(SELECT transaction_id, global_position FROM ${events}
+    ORDER BY transaction_id DESC, global_position DESC LIMIT 1) h`;
   statements = {
     appendNotify: appendStatement(quotedSchema, schema, true),
     append: appendStatement(quotedSchema, schema, false),
@@ -161,13 +186,17 @@ WHERE ${gapFree}
 ORDER BY transaction_id, global_position
 LIMIT $3::int4`,
     globalPosition: `SELECT coalesce(max(global_position), 0)::text AS global_position FROM ${events}`,
-    heldBack: `SELECT EXISTS (SELECT 1 FROM ${events}
-  WHERE (transaction_id, global_position) > ($1::text::xid8, $2::int8)
-    AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held_back`,
-    heldBackOfTypes: `SELECT EXISTS (SELECT 1 FROM ${events}
-  WHERE (transaction_id, global_position) > ($1::text::xid8, $2::int8)
-    AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
-    AND event_type IN (SELECT json_array_elements_text($3::text::json))) AS held_back`,
+    heldBack: `SELECT coalesce((SELECT ${headHeldBack}
+  FROM ${head}), false) AS held_back`,
+    heldBackOfTypes: `SELECT coalesce((SELECT CASE WHEN ${headHeldBack} THEN coalesce((
+  SELECT true FROM ${events}
+  WHERE (transaction_id, global_position) > (
+      greatest($1::text::xid8, ${HORIZON}),
+      CASE WHEN $1::text::xid8 >= ${HORIZON} THEN $2::int8 ELSE 0 END)
+    AND event_type IN (SELECT json_array_elements_text($3::text::json))
+  ORDER BY transaction_id, global_position
+  LIMIT 1), false) ELSE false END
+  FROM ${head}), false) AS held_back`,
     horizon: `WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
 SELECT h.xmin::text AS horizon,
   (SELECT count(*) FROM ${events} e WHERE e.transaction_id >= h.xmin)::int8::text AS held_back,

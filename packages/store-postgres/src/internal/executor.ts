@@ -13,6 +13,12 @@
  * @internal
  */
 import type { Sql, TransactionSql } from 'postgres';
+import {
+  guardedTransaction,
+  isConnectionLoss,
+  refused,
+  type TransactionGuard,
+} from './connection-loss.js';
 
 /** A row as an array of column values, in the statement's column order. */
 export type Row = readonly unknown[];
@@ -64,30 +70,63 @@ type AnySql = Sql<Record<string, unknown>> | TransactionSql<Record<string, unkno
 export class PostgresJsExecutor implements Executor {
   readonly inTransaction: boolean;
 
-  constructor(private readonly sql: AnySql) {
+  /**
+   * @param sql - the client, reserved connection or transaction
+   * @param guard - set inside a transaction this executor opened: once it stops (connection lost,
+   *   or the transaction is over) statements are refused without reaching the driver (DEF-7)
+   */
+  constructor(
+    private readonly sql: AnySql,
+    private readonly guard?: TransactionGuard,
+  ) {
     // A postgres.js transaction has savepoint(). (A reserved connection may be inside a BEGIN of
     // its own; that cannot be seen from here, so it counts as outside.)
     this.inTransaction = typeof (sql as { savepoint?: unknown }).savepoint === 'function';
   }
 
   query(text: string, params: readonly unknown[], options?: QueryOptions): Promise<Row[]> {
+    if (this.guard?.stopped === true) return refused(this.guard);
     return this.sql
       .unsafe(text, params as never[], { prepare: options?.prepare ?? true })
       .values() as Promise<Row[]>;
   }
 
   async run(text: string): Promise<void> {
+    if (this.guard?.stopped === true) return refused(this.guard);
     await this.sql.unsafe(text);
   }
 
   async transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
     const sql = this.sql as Partial<TransactionSql<Record<string, unknown>>> &
       Partial<Sql<Record<string, unknown>>>;
+    // Every transaction and savepoint is guarded (DEF-7): once the connection is lost, the
+    // callback is held so that postgres.js does not send ROLLBACK (or ROLLBACK TO) on it.
     if (typeof sql.savepoint === 'function') {
-      return sql.savepoint((tx) => work(new PostgresJsExecutor(tx))) as Promise<T>;
+      const savepoint = sql.savepoint.bind(sql);
+      const parent = this.guard;
+      if (parent !== undefined) {
+        // In a transaction of ours: its guard ends when the transaction does.
+        if (parent.stopped) return refused(parent);
+        return savepoint((tx) =>
+          parent.settle(() => work(new PostgresJsExecutor(tx, parent))),
+        ) as Promise<T>;
+      }
+      // In a transaction the caller opened: only our statements run in the callback, so a loss
+      // they report is real, and the callback is held for good (see TransactionGuard).
+      return guardedTransaction(
+        (callback: (tx: TransactionSql<Record<string, unknown>>) => Promise<T>) =>
+          savepoint(callback) as Promise<T>,
+        (tx, guard) => work(new PostgresJsExecutor(tx, guard)),
+        { release: false },
+      );
     }
     if (typeof sql.begin === 'function') {
-      return sql.begin((tx) => work(new PostgresJsExecutor(tx))) as Promise<T>;
+      const begin = sql.begin.bind(sql);
+      return guardedTransaction(
+        (callback: (tx: TransactionSql<Record<string, unknown>>) => Promise<T>) =>
+          begin(callback) as Promise<T>,
+        (tx, guard) => work(new PostgresJsExecutor(tx, guard)),
+      );
     }
     // A reserved connection: a plain BEGIN … COMMIT on it.
     await this.run('BEGIN');
@@ -96,7 +135,8 @@ export class PostgresJsExecutor implements Executor {
       await this.run('COMMIT');
       return result;
     } catch (error) {
-      await this.run('ROLLBACK').catch(() => {});
+      // Not on a lost connection: the driver would crash the process (DEF-7).
+      if (!isConnectionLoss(error)) await this.run('ROLLBACK').catch(() => {});
       throw error;
     }
   }

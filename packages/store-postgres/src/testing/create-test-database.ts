@@ -73,7 +73,12 @@ export async function createTestDatabase(
     );
   }
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const admin = postgres(serverUrl, {
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: 10,
+    fetch_types: false,
+  });
   try {
     await admin.unsafe(`CREATE DATABASE "${name}"`);
   } catch (error) {

@@ -270,6 +270,75 @@ describe('gap-free reading', () => {
     expect(inversions).toBeGreaterThan(0);
   });
 
+  it('the held-back probe is exact, with and without an event-type filter', async () => {
+    // Its own schema: only the rows below exist, so every "false" below is exact whatever other
+    // transactions on the server do to the horizon; the "true" ones hold because our own open
+    // transaction keeps the horizon at or below its id.
+    const probeSchema = await freshSchema(sql, 'probe');
+    const statements = eventStoreStatements(probeSchema);
+    type Cursor = readonly [string, number];
+    const START: Cursor = ['0', 0];
+    const insert = async (eventType: string): Promise<Cursor> => {
+      const [row] = await sql.unsafe<{ tx: string; gp: string }[]>(
+        `INSERT INTO "${probeSchema}".events (event_id, aggregate_id, aggregate_type, version, event_type, occurred_at, data)
+         VALUES (gen_random_uuid()::text, gen_random_uuid()::text, 'Task', 1, $1, now(), '{}'::jsonb)
+         RETURNING transaction_id::text AS tx, global_position::text AS gp`,
+        [eventType],
+      );
+      return [row!.tx, Number(row!.gp)];
+    };
+    const heldBack = async (cursor: Cursor, types?: readonly string[]): Promise<boolean> => {
+      const rows =
+        types === undefined
+          ? await sql.unsafe(statements.heldBack, [...cursor])
+          : await sql.unsafe(statements.heldBackOfTypes, [...cursor, JSON.stringify(types)]);
+      expect(rows).toHaveLength(1);
+      return rows[0]!.held_back as boolean;
+    };
+
+    // Empty table.
+    expect(await heldBack(START)).toBe(false);
+    expect(await heldBack(START, ['X'])).toBe(false);
+    const r1 = await insert('X');
+    expect(await heldBack(r1)).toBe(false);
+    expect(await heldBack(r1, ['X'])).toBe(false);
+
+    const blocker = await openTransaction();
+    try {
+      await blocker.connection.unsafe('SELECT pg_current_xact_id()');
+      const r2 = await insert('X');
+      const r3 = await insert('Y');
+      // Committed after the blocker began: held back, after the cursor.
+      expect(await heldBack(r1)).toBe(true);
+      expect(await heldBack(START)).toBe(true);
+      expect(await heldBack(r2)).toBe(true);
+      expect(await heldBack(r3)).toBe(false);
+      // Typed: only rows of the given types count, from a cursor below or above the horizon.
+      expect(await heldBack(r1, ['X'])).toBe(true);
+      expect(await heldBack(r1, ['Y'])).toBe(true);
+      expect(await heldBack(r1, ['Z'])).toBe(false);
+      expect(await heldBack(START, ['Y'])).toBe(true);
+      expect(await heldBack(START, ['Z', 'X'])).toBe(true);
+      expect(await heldBack(r2, ['X'])).toBe(false);
+      expect(await heldBack(r2, ['Y'])).toBe(true);
+      expect(await heldBack(r3, ['X', 'Y'])).toBe(false);
+      // A matching row below the horizon (r1, if nothing older is open) does not hide the
+      // held-back one after it.
+      const [tx1] = r1;
+      expect(await heldBack([tx1, 0], ['X'])).toBe(true);
+    } finally {
+      await blocker.commit();
+    }
+    // Once the blocker is gone nothing is held back (eventually: the horizon is cluster-wide).
+    const deadline = Date.now() + 10_000;
+    while ((await heldBack(START)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await heldBack(START)).toBe(false);
+    expect(await heldBack(START, ['X', 'Y'])).toBe(false);
+    await sql.unsafe(`DROP SCHEMA "${probeSchema}" CASCADE`);
+  });
+
   it('can serve the read in order from the (transaction_id, global_position) index', async () => {
     // With sequential and bitmap scans discouraged, a plan without a Sort proves the index matches the
     // read order (the benchmark checks the real plan on a million rows).

@@ -14,10 +14,13 @@ export function databaseUrl(): string {
 }
 
 /** A postgres.js client on the run's database; `applicationName` helps find its backends. */
-export function connect(options: { max?: number; applicationName?: string } = {}): Sql {
+export function connect(
+  options: { max?: number; applicationName?: string; fetchTypes?: boolean } = {},
+): Sql {
   return postgres(databaseUrl(), {
     max: options.max ?? 10,
     onnotice: () => {},
+    fetch_types: options.fetchTypes ?? true,
     connection: { application_name: options.applicationName ?? 'es-store-postgres-test' },
   });
 }
