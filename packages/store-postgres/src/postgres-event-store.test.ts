@@ -29,7 +29,12 @@ function storedRow(ids: string[], head: number, storeHead: number): unknown[] {
 
 function storeOn(
   handler: Parameters<typeof fakeDrizzle>[0],
-  options: { notify?: boolean; readBatchSize?: number; horizonWaitMs?: number } = {},
+  options: {
+    notify?: boolean;
+    onNotifyError?: (error: unknown) => void;
+    readBatchSize?: number;
+    horizonWaitMs?: number;
+  } = {},
 ) {
   const { db, calls } = fakeDrizzle(handler);
   const store = new PostgresEventStore({ connection: db, registry: testRegistry, ...options });
@@ -49,7 +54,7 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
     const b = created('t-1', 'two', 2);
     const result = await store.appendEvents('t-1', 'Task', [a, b, a], ExpectedVersion.NO_STREAM);
     expect(result).toEqual({ success: true, newVersion: 2, globalPosition: 42 });
-    expect(calls).toHaveLength(1);
+    expect(calls.filter((c) => !c.text.includes('pg_notify'))).toHaveLength(1);
     const [batch, aggregateId, aggregateType, expected] = calls[0]!.params;
     expect([aggregateId, aggregateType, expected]).toEqual(['t-1', 'Task', 0]);
     const records = JSON.parse(batch as string) as Array<Record<string, unknown>>;
@@ -64,12 +69,64 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
       tn: null,
     });
     expect(records[0]!.d).toEqual(testRegistry.serialize(a));
-    expect(calls[0]!.text).toContain("pg_notify('es_events'");
+    // Autocommit: the wake-up follows the commit as its own statement, not inside the append.
+    expect(calls[0]!.text).not.toContain('pg_notify');
+    await store.close();
+    expect(calls.map((c) => c.text)).toEqual([calls[0]!.text, "SELECT pg_notify('es_events', '')"]);
+  });
+
+  it('coalesces the wake-ups of concurrent appends: one in flight, one more after it', async () => {
+    const { store, calls } = storeOn(() => [appendRow('ok', 0, 1, '1')]);
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        store.appendEvents(`t-${i}`, 'Task', [created(`t-${i}`)], ExpectedVersion.NO_STREAM),
+      ),
+    );
+    await store.close();
+    const notifies = calls.filter((c) => c.text.includes('pg_notify'));
+    expect(calls).toHaveLength(8 + notifies.length);
+    expect(notifies.length).toBeGreaterThanOrEqual(1);
+    expect(notifies.length).toBeLessThanOrEqual(2);
+  });
+
+  it('sends no wake-up when nothing was stored (a retry of stored events, a conflict)', async () => {
+    const event = created('t-1');
+    const { store, calls } = storeOn((_t, _p, index) =>
+      index === 0 ? [appendRow('conflict', 3)] : [storedRow([event.eventId], 3, 17)],
+    );
+    await store.appendEvents('t-1', 'Task', [event], 0);
+    await store.close();
+    expect(calls.some((c) => c.text.includes('pg_notify'))).toBe(false);
+  });
+
+  it('hands a failed wake-up to onNotifyError and still resolves the append', async () => {
+    const boom = new Error('notify failed');
+    const errors: unknown[] = [];
+    const { store } = storeOn(
+      (text) => {
+        if (text.includes('pg_notify')) throw boom;
+        return [appendRow('ok', 0, 1, '1')];
+      },
+      { onNotifyError: (e) => errors.push(e) },
+    );
+    await expect(
+      store.appendEvents('t-1', 'Task', [created('t-1')], ExpectedVersion.NO_STREAM),
+    ).resolves.toMatchObject({ success: true });
+    await store.close();
+    expect(errors).toHaveLength(1);
+  });
+
+  it('rejects an onNotifyError that is not a function', () => {
+    expect(() => storeOn(() => [], { onNotifyError: 'log' as never })).toThrow(
+      /PostgresEventStore\.onNotifyError/,
+    );
   });
 
   it('leaves NOTIFY out when notify is false', async () => {
     const { store, calls } = storeOn(() => [appendRow('ok', 0, 1, '1')], { notify: false });
     await store.appendEvents('t-1', 'Task', [created('t-1')], ExpectedVersion.NO_STREAM);
+    await store.close();
+    expect(calls).toHaveLength(1);
     expect(calls[0]!.text).not.toContain('pg_notify');
   });
 
@@ -156,7 +213,8 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
     expect(
       (await exact.store.appendEvents('t-1', 'Task', [created('t-1')], 0)).globalPosition,
     ).toBe(9);
-    expect(exact.calls).toHaveLength(3);
+    await exact.store.close();
+    expect(exact.calls.filter((c) => !c.text.includes('pg_notify'))).toHaveLength(3);
 
     const any = storeOn((_t, _p, index) => {
       if (index === 0) throw race;
@@ -170,7 +228,8 @@ describe('PostgresEventStore.appendEvents (statement and result mapping)', () =>
       newVersion: 2,
       globalPosition: 10,
     });
-    expect(any.calls).toHaveLength(3);
+    await any.store.close();
+    expect(any.calls.filter((c) => !c.text.includes('pg_notify'))).toHaveLength(3);
   });
 
   it('gives up after repeated races with a PostgresEventStoreError', async () => {

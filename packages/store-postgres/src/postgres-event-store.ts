@@ -23,6 +23,7 @@ import {
 } from '@es/core';
 import type { PostgresConnection } from './connection.js';
 import { PostgresEventStoreError } from './errors.js';
+import { CoalescedNotifier } from './internal/coalesced-notifier.js';
 import { Database } from './internal/database.js';
 import { describeDriverError, driverErrorInfo, sqlStateOf } from './internal/driver-error.js';
 import {
@@ -45,12 +46,20 @@ export interface PostgresEventStoreOptions {
   /** Serializes appended events and revives read ones; default `defaultRegistry` of `@es/core`. */
   readonly registry?: EventRegistry;
   /**
-   * Send `NOTIFY <schema>_events` in the append's transaction (default true), so that
-   * `PostgresEventBus` listeners wake up. PostgreSQL serialises the commits of notifying
-   * transactions, which roughly halves throughput with many concurrent writers; turn it off when
-   * subscribers poll anyway.
+   * Wake `PostgresEventBus` listeners with `NOTIFY <schema>_events` after each append that stored
+   * events (default true). An append outside a transaction commits first, then the wake-up is sent
+   * as its own statement, coalesced (at most one in flight per store: a burst of concurrent appends
+   * costs two), so concurrent writers keep group commit. An append inside the caller's transaction
+   * sends it in that transaction, delivered when the caller commits. A process that dies between
+   * the commit and the wake-up wakes nobody: listeners find the events on their next poll. Turn it
+   * off when nothing listens.
    */
   readonly notify?: boolean;
+  /**
+   * Receives a wake-up `NOTIFY` that failed (it never fails the append; the next append sends
+   * another). Default: ignored, since listeners also poll.
+   */
+  readonly onNotifyError?: (error: unknown) => void;
   /** Events fetched per query while iterating `readAll`; default 1000. */
   readonly readBatchSize?: number;
   /**
@@ -119,6 +128,8 @@ export class PostgresEventStore implements EventStore {
   /** Revives the `data` of a row read (see {@link rowEventReviver}). */
   private readonly reviveData: (data: unknown) => DomainEvent;
   private readonly appendSql: string;
+  /** Sends the wake-up after autocommit appends; undefined with `notify: false`. */
+  private readonly notifier: CoalescedNotifier | undefined;
   private readonly readBatchSize: number;
   private readonly horizonWaitMs: number;
 
@@ -145,7 +156,19 @@ export class PostgresEventStore implements EventStore {
         options.notify,
       );
     }
+    const onNotifyError = options.onNotifyError ?? ignoreNotifyError;
+    if (typeof onNotifyError !== 'function') {
+      throw new InvalidConfigError(
+        'PostgresEventStore.onNotifyError',
+        'must be a function',
+        onNotifyError,
+      );
+    }
     this.appendSql = options.notify === false ? this.sql.append : this.sql.appendNotify;
+    this.notifier =
+      options.notify === false
+        ? undefined
+        : new CoalescedNotifier(() => this.db.query(this.sql.notify, []), onNotifyError);
     const batch = options.readBatchSize ?? DEFAULT_READ_BATCH_SIZE;
     if (!Number.isInteger(batch) || batch < 1 || batch > 100_000) {
       throw new InvalidConfigError(
@@ -381,7 +404,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** Ends the client when this store created it (connection string); no-op otherwise. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.notifier?.drain();
     return this.db.connection.close();
   }
 
@@ -504,7 +528,16 @@ export class PostgresEventStore implements EventStore {
   ): Promise<Row[]> {
     const params = [json, aggregateId, aggregateType, expectedVersion];
     const executor = this.db.connection.executor ?? (await this.db.executor());
-    if (!executor.inTransaction) return executor.query(this.appendSql, params);
+    if (!executor.inTransaction) {
+      if (this.notifier === undefined) return executor.query(this.sql.append, params);
+      // Autocommit: the append has committed when its answer arrives; wake listeners after it.
+      const rows = await executor.query(this.sql.append, params);
+      const row = rows[0];
+      if (row !== undefined && row[APPEND.verdict] === 'ok' && toNumber(row[APPEND.inserted]) > 0) {
+        this.notifier.request();
+      }
+      return rows;
+    }
     // A failed statement aborts the caller's transaction: contain it so a retry can follow.
     return executor.transaction((tx) => tx.query(this.appendSql, params));
   }
@@ -625,3 +658,6 @@ function isoOrNull(field: string, value: unknown): string | null {
   }
   return value.toISOString();
 }
+
+/** The default `onNotifyError`: a lost wake-up only delays listeners until their next poll. */
+function ignoreNotifyError(): void {}

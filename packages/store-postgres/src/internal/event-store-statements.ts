@@ -13,6 +13,8 @@ export interface EventStoreStatements {
   readonly appendNotify: string;
   /** Append without NOTIFY. */
   readonly append: string;
+  /** The wake-up sent after an autocommit append (see `CoalescedNotifier`). */
+  readonly notify: string;
   readonly streamVersion: string;
   /**
    * Which of the event ids `$1` (a JSON array) are stored, the head of the stream `($2, $3)` and
@@ -154,6 +156,7 @@ export function eventStoreStatements(schema: string): EventStoreStatements {
     ORDER BY transaction_id DESC, global_position DESC LIMIT 1) h`;
   statements = {
     appendNotify: appendStatement(quotedSchema, schema, true),
+    notify: `SELECT pg_notify('${notifyChannel(schema)}', '')`,
     append: appendStatement(quotedSchema, schema, false),
     storedIds: `SELECT
   (SELECT coalesce(json_agg(event_id), '[]'::json) FROM ${events}
