@@ -683,20 +683,34 @@ describe('redrive', () => {
       expect(error.report).toMatchObject({ selected: 1, succeeded: 1 });
       expect(await statuses(inner, s)).toEqual(['resolved', 'retrying']);
       const { seen, process } = recorder();
-      // Inside the lease nothing takes it over, not even includeRetrying…
+      // Inside the lease no run takes it over…
       clock.advance(DEFAULT_REDRIVE_LEASE_MS - 1);
-      const early = await redrive({
-        dlqRepo: inner,
-        projectionName: P,
-        includeRetrying: true,
-        process,
-      });
+      const early = await redrive({ dlqRepo: inner, projectionName: P, process });
       expect(seen).toEqual([]);
       expect(early.skippedUnavailable).toBe(1);
       // …once it expired, any run does, without includeRetrying.
       clock.advance(1);
       await redrive({ dlqRepo: inner, projectionName: P, process });
       expect(seen).toEqual(['s#2']);
+      expect(await statuses(inner, s)).toEqual(['resolved', 'resolved']);
+    });
+
+    it('includeRetrying (operator recovery) takes a crashed claim over even inside its lease', async () => {
+      const clock = createManualClock();
+      const inner = new InMemoryDLQRepository({ clock: clock.now });
+      const s = await stream(inner, 's', ['failed', 'parked']);
+      expect(await inner.markRetrying(s[0]?.id ?? '', { leaseMs: 60_000 })).toBe(true);
+      const { seen, process } = recorder();
+      await redrive({ dlqRepo: inner, projectionName: P, process });
+      expect(seen).toEqual([]);
+      const recovery = await redrive({
+        dlqRepo: inner,
+        projectionName: P,
+        includeRetrying: true,
+        process,
+      });
+      expect(seen).toEqual(['s#1', 's#2']);
+      expect(recovery.succeeded).toBe(2);
       expect(await statuses(inner, s)).toEqual(['resolved', 'resolved']);
     });
 

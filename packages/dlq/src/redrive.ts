@@ -167,11 +167,11 @@ export interface RedriveOptions {
    */
   readonly signal?: AbortSignal | undefined;
   /**
-   * Also take up entries left in `retrying` **without a lease** (claimed by a redrive before
-   * leases, or with `leaseMs: null`) by a crashed or aborted run: they are processed without a new
-   * claim. Only safe when no other redrive of this projection is running. Entries claimed with a
-   * lease need no such flag: every run takes them over once the lease expired, and none touches
-   * them inside it.
+   * Operator recovery: also take up every entry left in `retrying` by a crashed or aborted run —
+   * claimed without a lease, or inside its lease — processing it without a new claim. Only safe
+   * when no other redrive of this projection is running (it overrides the claims). Not needed for
+   * claims with a lease: without this flag a run takes an entry over once its lease expired, and
+   * never touches one inside it.
    */
   readonly includeRetrying?: boolean | undefined;
   /**
@@ -625,20 +625,20 @@ class RedriveRun {
   /**
    * Claims an entry for this run: `markRetrying` (with the run's lease) for a failed or parked
    * entry, and for a `retrying` entry claimed with a lease (a takeover, granted by the repository
-   * only once that lease expired). An entry taken up in `retrying` without a lease
-   * (`includeRetrying`) has no claim to take; it is read again instead, so that an entry settled
-   * (or claimed with a lease) since it was listed is not applied again.
+   * only once that lease expired). An entry taken up in `retrying` by an operator's recovery run
+   * (`includeRetrying`) is not claimed; it is read again instead, so that an entry settled since
+   * it was listed (a concurrent run finished it) is not applied again.
    */
   async #claim(entry: DLQEntry): Promise<boolean> {
     const repo = this.#o.dlqRepo;
+    if (entry.status === 'retrying' && this.#o.includeRetrying) {
+      const now = await repo.getFailedEventById(entry.id);
+      return now !== null && now.status === 'retrying';
+    }
     const leaseMs = this.#o.leaseMs;
-    const claim = (): Promise<boolean> =>
-      leaseMs === null ? repo.markRetrying(entry.id) : repo.markRetrying(entry.id, { leaseMs });
-    if (entry.status !== 'retrying' || this.#mayTakeOver(entry)) return claim();
-    const now = await repo.getFailedEventById(entry.id);
-    if (now === null || now.status !== 'retrying') return false;
-    if (now.claimedUntil !== undefined && now.claimedUntil !== null) return claim();
-    return true;
+    return leaseMs === null
+      ? repo.markRetrying(entry.id)
+      : repo.markRetrying(entry.id, { leaseMs });
   }
 
   /** Records an entry this run could not (or need not) process; its stream waits. */

@@ -144,13 +144,21 @@ describe('PostgresDLQRepository (statements and mapping)', () => {
     for (const bad of [0, 1.5, -2]) {
       expect(
         () => new PostgresDLQRepository({ connection: db, maxEntriesPerProjection: bad }),
-      ).toThrow(expect.objectContaining({ field: 'PostgresDLQRepository.maxEntriesPerProjection' }));
+      ).toThrow(
+        expect.objectContaining({ field: 'PostgresDLQRepository.maxEntriesPerProjection' }),
+      );
       expect(() => new PostgresDLQRepository({ connection: db, maxEntriesPerStream: bad })).toThrow(
         expect.objectContaining({ field: 'PostgresDLQRepository.maxEntriesPerStream' }),
       );
     }
     const repo = new PostgresDLQRepository({ connection: db });
-    await repo.addFailedEvent({ eventId: 'e', projectionName: 'p', eventType: 'T', eventData: {}, error: 'x' });
+    await repo.addFailedEvent({
+      eventId: 'e',
+      projectionName: 'p',
+      eventType: 'T',
+      eventData: {},
+      error: 'x',
+    });
     expect(calls).toHaveLength(1);
     expect(calls[0]!.text).toMatch(/^INSERT INTO/);
   });

@@ -127,7 +127,10 @@ export class PostgresUnitOfWorkProvider<C extends PostgresConnection = PostgresC
         options.dlqLimits,
       );
     }
-    const limits = resolveDLQLimits('PostgresUnitOfWorkProvider.dlqLimits', options.dlqLimits ?? {});
+    const limits = resolveDLQLimits(
+      'PostgresUnitOfWorkProvider.dlqLimits',
+      options.dlqLimits ?? {},
+    );
     this.dlqLimits = {
       ...(limits.maxEntriesPerProjection === null
         ? {}

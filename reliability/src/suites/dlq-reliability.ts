@@ -191,7 +191,11 @@ export function describeDlqReliability(
         for (let s = 0; s < 8; s++) {
           heads.push(await add(repo, `h${s}`, { streamId: `S${s}`, streamPosition: 1 }));
           for (const p of [2, 3]) {
-            await add(repo, `p${s}.${p}`, { streamId: `S${s}`, streamPosition: p, status: 'parked' });
+            await add(repo, `p${s}.${p}`, {
+              streamId: `S${s}`,
+              streamPosition: p,
+              status: 'parked',
+            });
           }
         }
         // Two processors race for every head: exactly one wins each.
@@ -281,14 +285,13 @@ export function describeDlqReliability(
         expect(refusals[0]).toMatchObject({ code: 'ES_DLQ_OVERFLOW', projectionName: 'proj' });
         const stored = await repo.listEntries({ projectionName: 'proj', limit: 1000 });
         const perStream = new Map<string, number>();
-        for (const e of stored) perStream.set(e.streamId ?? '', (perStream.get(e.streamId ?? '') ?? 0) + 1);
+        for (const e of stored)
+          perStream.set(e.streamId ?? '', (perStream.get(e.streamId ?? '') ?? 0) + 1);
         expect(written).toBe(10);
         expect(stored).toHaveLength(10);
         expect(Math.max(...perStream.values())).toBeLessThanOrEqual(3);
         // The refused letters left nothing behind; the stored ones can still be updated.
-        const refusedIds = new Set(
-          refusals.map((e) => (e as DLQOverflowError).eventId),
-        );
+        const refusedIds = new Set(refusals.map((e) => (e as DLQOverflowError).eventId));
         expect(stored.some((e) => refusedIds.has(e.eventId))).toBe(false);
         const first = stored[0] as DLQEntry;
         expect(await add(repo, first.eventId, { retryCount: 5, streamId: first.streamId })).toBe(

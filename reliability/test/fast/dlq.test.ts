@@ -2,9 +2,9 @@
  * A. DLQ repository reliability on the in-memory repository, and A10 (a failing DLQ write never
  * lets the subscription move past the event) with the real manager.
  */
-import { type DLQRepository, DLQOverflowError, InMemoryDLQRepository } from '@es/dlq';
-import { defaultClassifier } from '@es/resilience';
+import { DLQOverflowError, type DLQRepository, InMemoryDLQRepository } from '@es/dlq';
 import { createManualClock } from '@es/dlq/testing';
+import { defaultClassifier } from '@es/resilience';
 import { describe, expect, it } from 'vitest';
 import { describeResult } from '../../src/history/checker.js';
 import { History } from '../../src/history/history.js';
@@ -173,7 +173,8 @@ describe('A7: the DLQ is full', () => {
     recordFigures(
       figuresOf('A7', 'memory', result, {
         faults: dlq.overflows(),
-        notes: 'maxEntriesPerProjection 1: the subscription paused on ES_DLQ_OVERFLOW, resumed after a discard',
+        notes:
+          'maxEntriesPerProjection 1: the subscription paused on ES_DLQ_OVERFLOW, resumed after a discard',
       }),
     );
     expect(result.anomalies, describeResult(result)).toEqual([]);
