@@ -53,6 +53,24 @@ export interface DLQEntry {
   readonly streamPosition: number | null;
   /** The event's subscription cursor, when known. */
   readonly position: Position | null;
+  /**
+   * Until when the current claim (`retrying`) holds: set by {@link DLQRepository.markRetrying}
+   * with a `leaseMs`, from the repository's clock. `null` for a claim without expiry and for every
+   * entry that is not `retrying`. After this instant another claimer may take the entry over.
+   * Optional in the type so that repositories written before leases still compile; the shipped
+   * repositories always set it.
+   */
+  readonly claimedUntil?: Date | null;
+}
+
+/** Options of {@link DLQRepository.markRetrying}. */
+export interface MarkRetryingOptions {
+  /**
+   * How long the claim holds, in milliseconds from the repository's clock (an integer from 1 to
+   * `MAX_DLQ_LEASE_MS`). Omitted: the claim has no expiry (it holds until the entry is settled or
+   * re-recorded, or an operator's `redrive({ includeRetrying: true })` takes it over).
+   */
+  readonly leaseMs?: number | undefined;
 }
 
 /** Longest stored `errorMessage`; longer ones are cut and end with a marker. */
@@ -130,15 +148,25 @@ export interface DLQRepository {
   /**
    * Upsert on `(eventId, projectionName)`. A new key creates an entry (`status` as given, default
    * `failed`); an existing key updates `retryCount`, `lastFailedAt`, the error fields and the status,
-   * keeping `id` and `firstFailedAt`. Returns the entry id.
+   * keeping `id` and `firstFailedAt`. Returns the entry id. An entry that leaves `retrying` loses
+   * its claim (`claimedUntil = null`).
+   *
+   * A repository configured with overflow limits (`DLQLimits`) throws `DLQOverflowError`
+   * (`ES_DLQ_OVERFLOW`) instead of creating a new entry beyond a limit; an upsert of an existing
+   * key is never refused.
    */
   addFailedEvent(input: AddFailedEventInput): Promise<string>;
   /** Entries of one status (default `failed`), newest `firstFailedAt` first. Copies. */
   getFailedEvents(options?: GetFailedEventsOptions): Promise<DLQEntry[]>;
   /** One entry, or null. */
   getFailedEventById(id: string): Promise<DLQEntry | null>;
-  /** `failed`/`parked` → `retrying`; false for an unknown id or a terminal entry. */
-  markRetrying(id: string): Promise<boolean>;
+  /**
+   * The claim: `failed`/`parked` → `retrying`, or the takeover of a `retrying` entry whose lease
+   * expired (`claimedUntil <= now`). One conditional write: of concurrent claimers exactly one
+   * wins. Records `claimedUntil = now + leaseMs` (null without a lease). False for an unknown id,
+   * a terminal entry, or a `retrying` entry inside its lease or claimed without expiry.
+   */
+  markRetrying(id: string, options?: MarkRetryingOptions): Promise<boolean>;
   /** Any unresolved status → `resolved`; false for an unknown id or a terminal entry. */
   markResolved(id: string, resolvedBy: string): Promise<boolean>;
   /** Any unresolved status → `discarded`; false for an unknown id or a terminal entry. */

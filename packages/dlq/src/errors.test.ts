@@ -1,6 +1,12 @@
 import { EventSourceError, InvalidConfigError, isEventSourceError } from '@es/core';
 import { describe, expect, it } from 'vitest';
-import { DLQError, isDLQError, RedriveError } from './errors.js';
+import {
+  DLQError,
+  DLQOverflowError,
+  isDLQError,
+  isDLQOverflowError,
+  RedriveError,
+} from './errors.js';
 import type { RedriveReport } from './redrive.js';
 
 const report = { selected: 0 } as RedriveReport;
@@ -32,5 +38,26 @@ describe('DLQ errors', () => {
     expect(isDLQError(new Error('x'))).toBe(false);
     expect(isDLQError({ code: 'ES_DLQ' })).toBe(false);
     expect(isDLQError(null)).toBe(false);
+  });
+
+  it('DLQOverflowError names the limit, its value, the projection, the stream and the event', () => {
+    const perStream = new DLQOverflowError('maxEntriesPerStream', 2, 'p', 's', 'e1');
+    expect(perStream).toBeInstanceOf(DLQError);
+    expect(perStream).toMatchObject({
+      name: 'DLQOverflowError',
+      code: 'ES_DLQ_OVERFLOW',
+      limit: 'maxEntriesPerStream',
+      max: 2,
+      projectionName: 'p',
+      streamId: 's',
+      eventId: 'e1',
+    });
+    expect(perStream.message).toContain('stream s of projection p');
+    const perProjection = new DLQOverflowError('maxEntriesPerProjection', 9, 'p', null, 'e2');
+    expect(perProjection.message).toContain('projection p already has 9');
+    expect(isDLQError(perProjection)).toBe(true);
+    expect(isDLQOverflowError(perProjection)).toBe(true);
+    expect(isDLQOverflowError(new DLQError('x'))).toBe(false);
+    expect(isDLQOverflowError({ code: 'ES_DLQ_OVERFLOW' })).toBe(false);
   });
 });

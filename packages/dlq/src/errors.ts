@@ -42,6 +42,45 @@ export class RedriveError extends DLQError {
   }
 }
 
+/** Which limit a {@link DLQOverflowError} hit (see `DLQLimits`). */
+export type DLQOverflowLimit = 'maxEntriesPerProjection' | 'maxEntriesPerStream';
+
+/**
+ * `addFailedEvent` refused a new entry because a limit of the repository is reached
+ * (`ES_DLQ_OVERFLOW`, Axon's `DeadLetterQueueOverflowException`). Nothing was written. It is an
+ * infrastructure condition, not a failure of the event: a subscription keeps the event unprocessed
+ * and retries the write with backoff (its checkpoint stays before the event, health shows the
+ * error with source `dlq`) until an operator makes room (redrive, resolve, discard) or raises the
+ * limit. Never dead-letter, skip or classify it as permanent.
+ */
+export class DLQOverflowError extends DLQError {
+  override readonly name = 'DLQOverflowError';
+  override readonly code = 'ES_DLQ_OVERFLOW';
+  constructor(
+    /** The limit that was reached. */
+    readonly limit: DLQOverflowLimit,
+    /** Its configured value. */
+    readonly max: number,
+    /** The projection whose entry was refused. */
+    readonly projectionName: string,
+    /** The stream, for `maxEntriesPerStream` (null for the projection limit). */
+    readonly streamId: string | null,
+    /** The refused event. */
+    readonly eventId: string,
+  ) {
+    super(
+      limit === 'maxEntriesPerStream'
+        ? `DLQ overflow: stream ${streamId} of projection ${projectionName} already has ${max} unresolved entries (maxEntriesPerStream); event ${eventId} not dead-lettered`
+        : `DLQ overflow: projection ${projectionName} already has ${max} unresolved entries (maxEntriesPerProjection); event ${eventId} not dead-lettered`,
+    );
+  }
+}
+
+/** True when `error` is a {@link DLQOverflowError}, across duplicated package copies. */
+export function isDLQOverflowError(error: unknown): error is DLQOverflowError {
+  return isEventSourceError(error) && (error.code as string) === 'ES_DLQ_OVERFLOW';
+}
+
 /** True when `error` is a {@link DLQError} (or a subclass), across duplicated package copies. */
 export function isDLQError(error: unknown): error is DLQError {
   if (!isEventSourceError(error)) return false;

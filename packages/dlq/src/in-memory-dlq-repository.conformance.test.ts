@@ -4,7 +4,12 @@ import { createManualClock } from './testing/manual-clock.js';
 
 describeDLQRepositoryConformance('InMemoryDLQRepository (controlled clock)', async () => {
   const clock = createManualClock();
-  return { repo: new InMemoryDLQRepository({ clock: clock.now }), clock };
+  // One repository per test: the limited one is a fresh, empty store on the same clock.
+  return {
+    repo: new InMemoryDLQRepository({ clock: clock.now }),
+    clock,
+    withLimits: (limits) => new InMemoryDLQRepository({ clock: clock.now, ...limits }),
+  };
 });
 
 describeDLQRepositoryConformance('InMemoryDLQRepository (real clock)', async () => ({

@@ -12,6 +12,7 @@ import {
   isUnresolvedDLQStatus,
   statusAfterUpsert,
 } from './dlq-lifecycle.js';
+import { type DLQLimits, resolveClaimLease, resolveDLQLimits } from './dlq-limits.js';
 import {
   DAY_MS,
   resolveGetFailedEventsOptions,
@@ -26,14 +27,16 @@ import type {
   DLQStatus,
   GetFailedEventsOptions,
   ListDLQEntriesOptions,
+  MarkRetryingOptions,
   ProjectionFailureCount,
 } from './dlq-repository.js';
+import { DLQOverflowError } from './errors.js';
 import { type OrderKey, StreamOrderIndex } from './internal/stream-order-index.js';
 import { normalizeFailedEvent } from './normalize-failed-event.js';
 import { compareCodePoints, compareOrderKeys } from './stream-order.js';
 
 /** Options of {@link InMemoryDLQRepository}. */
-export interface InMemoryDLQRepositoryOptions {
+export interface InMemoryDLQRepositoryOptions extends DLQLimits {
   /** Returns the current time in epoch milliseconds; default `Date.now`. */
   readonly clock?: (() => number) | undefined;
 }
@@ -54,6 +57,8 @@ interface DLQRecord extends OrderKey {
   resolvedAtMs: number | null;
   resolvedBy: string | null;
   readonly position: Position | null;
+  /** Lease end of a `retrying` claim in epoch ms; null without lease or when not retrying. */
+  claimedUntilMs: number | null;
 }
 
 /** A stream-order index over all projections plus one per projection. */
@@ -118,6 +123,8 @@ class IndexFamily {
  */
 export class InMemoryDLQRepository implements DLQRepository {
   readonly #clock: () => number;
+  readonly #maxPerProjection: number | null;
+  readonly #maxPerStream: number | null;
   #nextSeq = 1;
   readonly #byId = new Map<string, DLQRecord>();
   /** projectionName → eventId → record. */
@@ -127,7 +134,8 @@ export class InMemoryDLQRepository implements DLQRepository {
 
   /**
    * @throws {InvalidConfigError} `ES_INVALID_CONFIG` (`InMemoryDLQRepository.clock`) when `clock`
-   *   is given and is not a function.
+   *   is given and is not a function; (`InMemoryDLQRepository.maxEntriesPerProjection`,
+   *   `….maxEntriesPerStream`) for a limit that is not an integer ≥ 1.
    */
   constructor(options: InMemoryDLQRepositoryOptions = {}) {
     const clock = options.clock ?? Date.now;
@@ -135,6 +143,9 @@ export class InMemoryDLQRepository implements DLQRepository {
       throw new InvalidConfigError('InMemoryDLQRepository.clock', 'must be a function', clock);
     }
     this.#clock = clock;
+    const limits = resolveDLQLimits('InMemoryDLQRepository', options);
+    this.#maxPerProjection = limits.maxEntriesPerProjection;
+    this.#maxPerStream = limits.maxEntriesPerStream;
   }
 
   /**
@@ -143,6 +154,8 @@ export class InMemoryDLQRepository implements DLQRepository {
    *
    * @throws {InvalidConfigError} `ES_INVALID_CONFIG` for a bad key or bookkeeping field (see
    *   `normalizeFailedEvent`); never because of `eventData` or `error`.
+   * @throws {DLQOverflowError} `ES_DLQ_OVERFLOW` when the entry is new and a configured limit is
+   *   reached (nothing is written); an existing key is always updated.
    */
   async addFailedEvent(input: AddFailedEventInput): Promise<string> {
     const row = normalizeFailedEvent(input);
@@ -156,6 +169,7 @@ export class InMemoryDLQRepository implements DLQRepository {
       existing.errorMessage = row.errorMessage;
       existing.errorStacktrace = row.errorStacktrace;
       existing.status = statusAfterUpsert(existing.status, row.status);
+      if (existing.status !== 'retrying') existing.claimedUntilMs = null;
       existing.resolvedAtMs = null;
       existing.resolvedBy = null;
       if (wasSettled) {
@@ -164,6 +178,7 @@ export class InMemoryDLQRepository implements DLQRepository {
       }
       return existing.id;
     }
+    this.#checkLimits(row.projectionName, row.streamId, row.eventId);
     const seq = this.#nextSeq++;
     const record: DLQRecord = {
       seq,
@@ -183,6 +198,7 @@ export class InMemoryDLQRepository implements DLQRepository {
       streamId: row.streamId,
       streamPosition: row.streamPosition,
       position: row.position,
+      claimedUntilMs: null,
     };
     if (perProjection === undefined) {
       perProjection = new Map();
@@ -225,14 +241,23 @@ export class InMemoryDLQRepository implements DLQRepository {
   }
 
   /**
-   * `failed` or `parked` → `retrying` (a claim: false when already `retrying`, settled or unknown).
+   * The claim: `failed` or `parked` → `retrying`, or the takeover of a `retrying` entry whose
+   * lease expired (`claimedUntil <= now`). Sets `claimedUntil = now + leaseMs` (null without a
+   * lease). False when unknown, settled, or `retrying` inside its lease or without expiry.
    *
-   * @throws {InvalidConfigError} `ES_INVALID_CONFIG` when `id` is not a string.
+   * @throws {InvalidConfigError} `ES_INVALID_CONFIG` when `id` is not a string or the options are
+   *   invalid (see `resolveClaimLease`).
    */
-  async markRetrying(id: string): Promise<boolean> {
+  async markRetrying(id: string, options?: MarkRetryingOptions): Promise<boolean> {
     const record = this.#byId.get(checkId('markRetrying.id', id));
-    if (record === undefined || !canMarkRetrying(record.status)) return false;
+    const leaseMs = resolveClaimLease(options);
+    if (record === undefined) return false;
+    const takeover = record.status === 'retrying' && record.claimedUntilMs !== null;
+    if (!canMarkRetrying(record.status) && !takeover) return false;
+    const now = takeover || leaseMs !== null ? this.#now() : 0;
+    if (takeover && (record.claimedUntilMs as number) > now) return false;
     record.status = 'retrying';
+    record.claimedUntilMs = leaseMs === null ? null : now + leaseMs;
     return true;
   }
 
@@ -440,10 +465,41 @@ export class InMemoryDLQRepository implements DLQRepository {
     const now = this.#now();
     this.#unresolved.remove(record);
     record.status = status;
+    record.claimedUntilMs = null;
     record.resolvedAtMs = now;
     record.resolvedBy = by;
     this.#settled.add(record);
     return true;
+  }
+
+  /** Throws when a new entry of `(projectionName, streamId)` would exceed a limit. */
+  #checkLimits(projectionName: string, streamId: string | null, eventId: string): void {
+    const maxPerProjection = this.#maxPerProjection;
+    const maxPerStream = this.#maxPerStream;
+    if (maxPerProjection === null && maxPerStream === null) return;
+    const index = this.#unresolved.byProjection.get(projectionName);
+    if (maxPerProjection !== null && (index?.size ?? 0) >= maxPerProjection) {
+      throw new DLQOverflowError(
+        'maxEntriesPerProjection',
+        maxPerProjection,
+        projectionName,
+        null,
+        eventId,
+      );
+    }
+    if (
+      maxPerStream !== null &&
+      streamId !== null &&
+      (index?.streamSize(streamId) ?? 0) >= maxPerStream
+    ) {
+      throw new DLQOverflowError(
+        'maxEntriesPerStream',
+        maxPerStream,
+        projectionName,
+        streamId,
+        eventId,
+      );
+    }
   }
 
   #now(): number {
@@ -530,5 +586,6 @@ function toEntry(record: DLQRecord): DLQEntry {
     streamId: record.streamId,
     streamPosition: record.streamPosition,
     position: record.position,
+    claimedUntil: record.claimedUntilMs === null ? null : new Date(record.claimedUntilMs),
   });
 }

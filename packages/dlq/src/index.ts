@@ -16,6 +16,13 @@ export {
   SETTLED_DLQ_STATUSES,
   statusAfterUpsert,
 } from './dlq-lifecycle.js';
+export type { DLQLimits, ResolvedDLQLimits } from './dlq-limits.js';
+export {
+  MAX_DLQ_LEASE_MS,
+  resolveClaimLease,
+  resolveDLQLimits,
+  resolveLeaseMs,
+} from './dlq-limits.js';
 export type {
   ResolvedGetFailedEventsOptions,
   ResolvedListEntriesOptions,
@@ -35,6 +42,7 @@ export type {
   DLQStats,
   GetFailedEventsOptions,
   ListDLQEntriesOptions,
+  MarkRetryingOptions,
   ProjectionFailureCount,
 } from './dlq-repository.js';
 export {
@@ -43,7 +51,14 @@ export {
   MAX_ERROR_STACKTRACE_LENGTH,
   UNRESOLVED_DLQ_STATUSES,
 } from './dlq-repository.js';
-export { DLQError, isDLQError, RedriveError } from './errors.js';
+export type { DLQOverflowLimit } from './errors.js';
+export {
+  DLQError,
+  DLQOverflowError,
+  isDLQError,
+  isDLQOverflowError,
+  RedriveError,
+} from './errors.js';
 export type { InMemoryDLQRepositoryOptions } from './in-memory-dlq-repository.js';
 export { InMemoryDLQRepository } from './in-memory-dlq-repository.js';
 export type { NormalizedFailedEvent } from './normalize-failed-event.js';
@@ -58,6 +73,7 @@ export type {
   RedriveSelfSettlement,
 } from './redrive.js';
 export {
+  DEFAULT_REDRIVE_LEASE_MS,
   DEFAULT_REDRIVE_PAGE_SIZE,
   DEFAULT_REDRIVE_REPORT_ENTRIES,
   RedriveOutcome,

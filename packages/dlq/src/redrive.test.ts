@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { AddFailedEventInput, DLQEntry, DLQRepository, DLQStatus } from './dlq-repository.js';
 import { RedriveError } from './errors.js';
 import { InMemoryDLQRepository } from './in-memory-dlq-repository.js';
-import { type RedriveOptions, type RedriveProgress, redrive } from './redrive.js';
+import {
+  DEFAULT_REDRIVE_LEASE_MS,
+  type RedriveOptions,
+  type RedriveProgress,
+  redrive,
+} from './redrive.js';
+import { createManualClock } from './testing/manual-clock.js';
 
 const P = 'projection';
 const invalid = (field: string) => expect.objectContaining({ code: 'ES_INVALID_CONFIG', field });
@@ -653,8 +659,9 @@ describe('redrive', () => {
       expect(await statuses(repo, s)).toEqual(['resolved', 'parked']);
     });
 
-    it('wraps a repository failure in RedriveError with the partial report; the entry can be recovered', async () => {
-      const inner = new InMemoryDLQRepository();
+    it('wraps a repository failure in RedriveError with the partial report; the entry is recovered once its lease expired', async () => {
+      const clock = createManualClock();
+      const inner = new InMemoryDLQRepository({ clock: clock.now });
       const s = await stream(inner, 's', ['failed', 'parked']);
       const outage = new Error('connection lost');
       let resolves = 0;
@@ -676,9 +683,96 @@ describe('redrive', () => {
       expect(error.report).toMatchObject({ selected: 1, succeeded: 1 });
       expect(await statuses(inner, s)).toEqual(['resolved', 'retrying']);
       const { seen, process } = recorder();
+      // Inside the lease no run takes it over…
+      clock.advance(DEFAULT_REDRIVE_LEASE_MS - 1);
+      const early = await redrive({ dlqRepo: inner, projectionName: P, process });
+      expect(seen).toEqual([]);
+      expect(early.skippedUnavailable).toBe(1);
+      // …once it expired, any run does, without includeRetrying.
+      clock.advance(1);
+      await redrive({ dlqRepo: inner, projectionName: P, process });
+      expect(seen).toEqual(['s#2']);
+      expect(await statuses(inner, s)).toEqual(['resolved', 'resolved']);
+    });
+
+    it('includeRetrying (operator recovery) takes a crashed claim over even inside its lease', async () => {
+      const clock = createManualClock();
+      const inner = new InMemoryDLQRepository({ clock: clock.now });
+      const s = await stream(inner, 's', ['failed', 'parked']);
+      expect(await inner.markRetrying(s[0]?.id ?? '', { leaseMs: 60_000 })).toBe(true);
+      const { seen, process } = recorder();
+      await redrive({ dlqRepo: inner, projectionName: P, process });
+      expect(seen).toEqual([]);
+      const recovery = await redrive({
+        dlqRepo: inner,
+        projectionName: P,
+        includeRetrying: true,
+        process,
+      });
+      expect(seen).toEqual(['s#1', 's#2']);
+      expect(recovery.succeeded).toBe(2);
+      expect(await statuses(inner, s)).toEqual(['resolved', 'resolved']);
+    });
+
+    it('with leaseMs: null a claim never expires; includeRetrying recovers it', async () => {
+      const clock = createManualClock();
+      const inner = new InMemoryDLQRepository({ clock: clock.now });
+      const s = await stream(inner, 's', ['failed', 'parked']);
+      let resolves = 0;
+      const repo = intercept(inner, {
+        markResolved: async (id, by) => {
+          if (++resolves === 2) throw new Error('connection lost');
+          return inner.markResolved(id, by);
+        },
+      });
+      await expect(
+        redrive({ dlqRepo: repo, projectionName: P, leaseMs: null, process: async () => {} }),
+      ).rejects.toBeInstanceOf(RedriveError);
+      expect((await inner.getFailedEventById(s[1]?.id ?? ''))?.claimedUntil).toBeNull();
+      clock.advance(365 * 86_400_000);
+      const { seen, process } = recorder();
+      await redrive({ dlqRepo: inner, projectionName: P, process });
+      expect(seen).toEqual([]);
       await redrive({ dlqRepo: inner, projectionName: P, includeRetrying: true, process });
       expect(seen).toEqual(['s#2']);
       expect(await statuses(inner, s)).toEqual(['resolved', 'resolved']);
+    });
+
+    it('claims with the lease (default 30 s, or leaseMs) and validates leaseMs', async () => {
+      const clock = createManualClock();
+      const repo = new InMemoryDLQRepository({ clock: clock.now });
+      const s = await stream(repo, 's', ['failed', 'failed']);
+      const until: (number | undefined)[] = [];
+      await redrive({
+        dlqRepo: repo,
+        projectionName: P,
+        process: async (entry) => {
+          until.push((await repo.getFailedEventById(entry.id))?.claimedUntil?.getTime());
+          clock.advance(5);
+        },
+      });
+      const start = Date.UTC(2025, 0, 1);
+      expect(until).toEqual([
+        start + DEFAULT_REDRIVE_LEASE_MS,
+        start + 5 + DEFAULT_REDRIVE_LEASE_MS,
+      ]);
+      expect(await statuses(repo, s)).toEqual(['resolved', 'resolved']);
+      const t = await stream(repo, 't', ['failed']);
+      await redrive({
+        dlqRepo: repo,
+        projectionName: P,
+        leaseMs: 1_000,
+        process: async (entry) => {
+          until.push((await repo.getFailedEventById(entry.id))?.claimedUntil?.getTime());
+        },
+      });
+      expect(until[2]).toBe(clock.now() + 1_000);
+      expect(await statuses(repo, t)).toEqual(['resolved']);
+      for (const leaseMs of [0, -5, 1.5, 2 ** 31, '1' as unknown as number]) {
+        await expect(
+          redrive({ dlqRepo: repo, projectionName: P, leaseMs, process: () => {} }),
+        ).rejects.toMatchObject({ code: 'ES_INVALID_CONFIG', field: 'redrive.leaseMs' });
+      }
     });
 
     it('wraps a failure to re-record an entry, and a throwing filter, in RedriveError', async () => {

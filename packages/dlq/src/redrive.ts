@@ -7,6 +7,7 @@
 import { InvalidConfigError } from '@es/core';
 import { describeFailure } from './describe-failure.js';
 import { isUnresolvedDLQStatus } from './dlq-lifecycle.js';
+import { resolveLeaseMs } from './dlq-limits.js';
 import type { DLQEntry, DLQRepository, DLQStatus } from './dlq-repository.js';
 import { UNRESOLVED_DLQ_STATUSES } from './dlq-repository.js';
 import { RedriveError } from './errors.js';
@@ -37,6 +38,11 @@ export const RedriveOutcome = {
 /** One of the {@link RedriveOutcome} values. */
 export type RedriveOutcome = (typeof RedriveOutcome)[keyof typeof RedriveOutcome];
 
+/**
+ * Default `leaseMs` of {@link redrive}: a claim expires 30 s after it was taken (Axon's default
+ * `claimDuration`), so an entry left `retrying` by a crashed run is taken over by the next run.
+ */
+export const DEFAULT_REDRIVE_LEASE_MS = 30_000;
 /** Default `pageSize` of {@link redrive}. */
 export const DEFAULT_REDRIVE_PAGE_SIZE = 100;
 /** Default `maxReportEntries` of {@link redrive}: the per-entry detail of a report is capped. */
@@ -161,10 +167,20 @@ export interface RedriveOptions {
    */
   readonly signal?: AbortSignal | undefined;
   /**
-   * Also take up entries left in `retrying` by a crashed or aborted redrive (they are processed
-   * without a new claim). Only safe when no other redrive of this projection is running.
+   * Operator recovery: also take up every entry left in `retrying` by a crashed or aborted run —
+   * claimed without a lease, or inside its lease — processing it without a new claim. Only safe
+   * when no other redrive of this projection is running (it overrides the claims). Not needed for
+   * claims with a lease: without this flag a run takes an entry over once its lease expired, and
+   * never touches one inside it.
    */
   readonly includeRetrying?: boolean | undefined;
+  /**
+   * How long each claim holds (`markRetrying(id, { leaseMs })`), in ms of the repository's clock;
+   * default {@link DEFAULT_REDRIVE_LEASE_MS} (30 s). Once it expired, another run may take the
+   * entry over: choose it longer than the slowest `process` call. `null`: claims without expiry
+   * (the behaviour before leases; a crashed run's entries then need `includeRetrying`).
+   */
+  readonly leaseMs?: number | null | undefined;
   /** Cap of {@link RedriveReport.entries}; default 1000. */
   readonly maxReportEntries?: number | undefined;
   /** Milliseconds for `durationMs`; default `performance.now`. */
@@ -191,7 +207,9 @@ export interface RedriveOptions {
  *
  * Redrive reads the DLQ page by page (`listEntries` keyset paging), never touches checkpoints,
  * and is safe to run concurrently with a live subscription and with another redrive (claims
- * exclude each other; handlers must still be idempotent, as delivery is at least once).
+ * exclude each other for the lease, `leaseMs`; handlers must still be idempotent, as delivery is
+ * at least once). A `retrying` entry whose lease expired (its run crashed, or is slower than the
+ * lease) is taken over like a failed one; one inside its lease is never touched.
  *
  * @returns the report: counts, bounded per-entry detail, duration.
  * @throws {InvalidConfigError} `ES_INVALID_CONFIG` (`redrive.pageSize`, …) for bad options.
@@ -226,6 +244,7 @@ interface ResolvedRedriveOptions {
   readonly onProgress: ((progress: RedriveProgress) => void) | undefined;
   readonly signal: AbortSignal | undefined;
   readonly includeRetrying: boolean;
+  readonly leaseMs: number | null;
   readonly maxReportEntries: number;
   readonly clock: () => number;
 }
@@ -296,6 +315,10 @@ function resolveRedriveOptions(options: RedriveOptions): ResolvedRedriveOptions 
   if (typeof includeRetrying !== 'boolean') {
     throw new InvalidConfigError('redrive.includeRetrying', 'must be a boolean', includeRetrying);
   }
+  const leaseMs =
+    o.leaseMs === undefined
+      ? DEFAULT_REDRIVE_LEASE_MS
+      : resolveLeaseMs('redrive.leaseMs', o.leaseMs);
   const maxReportEntries = o.maxReportEntries ?? DEFAULT_REDRIVE_REPORT_ENTRIES;
   if (!Number.isSafeInteger(maxReportEntries) || maxReportEntries < 0) {
     throw new InvalidConfigError(
@@ -317,6 +340,7 @@ function resolveRedriveOptions(options: RedriveOptions): ResolvedRedriveOptions 
     onProgress: o.onProgress,
     signal,
     includeRetrying,
+    leaseMs,
     maxReportEntries,
     clock: o.clock ?? (() => performance.now()),
   };
@@ -483,7 +507,9 @@ class RedriveRun {
   async #handle(stream: StreamState, entry: DLQEntry): Promise<void> {
     stream.last = entry;
     const status = entry.status;
-    const headLike = status === 'failed' || (status === 'retrying' && this.#o.includeRetrying);
+    const headLike =
+      status === 'failed' ||
+      (status === 'retrying' && (this.#o.includeRetrying || this.#mayTakeOver(entry)));
     if (headLike) {
       if (!this.#matches(entry)) {
         stream.gateOpen = false;
@@ -504,9 +530,18 @@ class RedriveRun {
       }
       return;
     }
-    // `retrying`: claimed by another redrive. Whatever queues behind it must wait.
+    // `retrying`: claimed by another run (without a lease, or — in a dry run — possibly inside
+    // it). Whatever queues behind it must wait.
     stream.gateOpen = false;
     if (this.#matches(entry)) this.#record(entry, RedriveOutcome.SKIPPED_UNAVAILABLE, null);
+  }
+
+  /**
+   * A `retrying` entry claimed with a lease: the run tries to take it over (`markRetrying`, which
+   * the repository grants only once the lease expired). Not in a dry run, which cannot know.
+   */
+  #mayTakeOver(entry: DLQEntry): boolean {
+    return !this.#o.dryRun && entry.claimedUntil !== undefined && entry.claimedUntil !== null;
   }
 
   #matches(entry: DLQEntry): boolean {
@@ -588,15 +623,22 @@ class RedriveRun {
   }
 
   /**
-   * Claims an entry for this run: `markRetrying` for a failed or parked entry. An entry taken up
-   * in `retrying` (`includeRetrying`) has no claim to take; it is read again instead, so that an
-   * entry settled since it was listed (a concurrent run finished it) is not applied again.
+   * Claims an entry for this run: `markRetrying` (with the run's lease) for a failed or parked
+   * entry, and for a `retrying` entry claimed with a lease (a takeover, granted by the repository
+   * only once that lease expired). An entry taken up in `retrying` by an operator's recovery run
+   * (`includeRetrying`) is not claimed; it is read again instead, so that an entry settled since
+   * it was listed (a concurrent run finished it) is not applied again.
    */
   async #claim(entry: DLQEntry): Promise<boolean> {
     const repo = this.#o.dlqRepo;
-    if (entry.status !== 'retrying') return repo.markRetrying(entry.id);
-    const now = await repo.getFailedEventById(entry.id);
-    return now !== null && now.status === 'retrying';
+    if (entry.status === 'retrying' && this.#o.includeRetrying) {
+      const now = await repo.getFailedEventById(entry.id);
+      return now !== null && now.status === 'retrying';
+    }
+    const leaseMs = this.#o.leaseMs;
+    return leaseMs === null
+      ? repo.markRetrying(entry.id)
+      : repo.markRetrying(entry.id, { leaseMs });
   }
 
   /** Records an entry this run could not (or need not) process; its stream waits. */

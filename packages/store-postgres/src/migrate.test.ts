@@ -49,6 +49,13 @@ describe('shipped migrations', () => {
     expect(statements[0]).toBe('CREATE SCHEMA "es";');
     expect(statements.some((s) => s.includes('"es"."events"'))).toBe(true);
     expect(statements.every((s) => !s.includes('--> statement-breakpoint'))).toBe(true);
+    // Later migrations are additive and idempotent (existing databases upgrade in place).
+    const lease = migrations.find((m) => m.tag === '0001_dlq_claim_lease');
+    expect(lease?.statements).toEqual([
+      expect.stringContaining(
+        'ALTER TABLE "es"."dead_letter_queue" ADD COLUMN IF NOT EXISTS "claimed_until" timestamp with time zone;',
+      ),
+    ]);
   });
 
   it('rewrite every reference to the schema "es", and only those', () => {
@@ -57,7 +64,9 @@ describe('shipped migrations', () => {
       expect(rewritten).not.toContain('"es"');
       const before = statement.split('"es".').length;
       expect(rewritten.split('"tenant_x".').length).toBe(before);
-      expect(rewriteSchema(statement, 'es').replace('IF NOT EXISTS ', '')).toBe(statement);
+      expect(rewriteSchema(statement, 'es')).toBe(
+        statement.replace(/^CREATE SCHEMA "es";?$/m, 'CREATE SCHEMA IF NOT EXISTS "es";'),
+      );
     }
     expect(rewriteSchema('CREATE SCHEMA "es";', 'b')).toBe('CREATE SCHEMA IF NOT EXISTS "b";');
   });

@@ -31,6 +31,7 @@ function entryRow(id: string): unknown[] {
     'string',
     null,
     'c',
+    NOW + 30_000,
   ];
 }
 
@@ -103,6 +104,7 @@ describe('PostgresDLQRepository (statements and mapping)', () => {
       streamPosition: 1,
       position: 'c',
       resolvedAt: null,
+      claimedUntil: new Date(NOW + 30_000),
     });
     expect(Object.isFrozen(entry)).toBe(true);
     expect(Object.isFrozen((entry.eventData.nested as { list: unknown[] }).list)).toBe(true);
@@ -120,5 +122,44 @@ describe('PostgresDLQRepository (statements and mapping)', () => {
       sqlState: '53300',
       operation: 'getFailureStats',
     });
+  });
+
+  it('claims in one conditional statement with the lease end from its clock', async () => {
+    const { repo, calls } = repoOn(() => [[1]]);
+    expect(await repo.markRetrying('4', { leaseMs: 200 })).toBe(true);
+    expect(await repo.markRetrying('4')).toBe(true);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]!.text).toMatch(/^UPDATE .* SET status = 'retrying'/);
+    expect(calls[0]!.text).toContain("status = 'retrying' AND claimed_until <=");
+    expect(calls[0]!.params).toEqual(['4', NOW, NOW + 200]);
+    expect(calls[1]!.params).toEqual(['4', NOW, null]);
+    await expect(repo.markRetrying('4', { leaseMs: 0 })).rejects.toMatchObject({
+      code: 'ES_INVALID_CONFIG',
+      field: 'markRetrying.leaseMs',
+    });
+  });
+
+  it('validates its overflow limits; without limits an add is one statement', async () => {
+    const { db, calls } = fakeDrizzle(() => [['1']]);
+    for (const bad of [0, 1.5, -2]) {
+      expect(
+        () => new PostgresDLQRepository({ connection: db, maxEntriesPerProjection: bad }),
+      ).toThrow(
+        expect.objectContaining({ field: 'PostgresDLQRepository.maxEntriesPerProjection' }),
+      );
+      expect(() => new PostgresDLQRepository({ connection: db, maxEntriesPerStream: bad })).toThrow(
+        expect.objectContaining({ field: 'PostgresDLQRepository.maxEntriesPerStream' }),
+      );
+    }
+    const repo = new PostgresDLQRepository({ connection: db });
+    await repo.addFailedEvent({
+      eventId: 'e',
+      projectionName: 'p',
+      eventType: 'T',
+      eventData: {},
+      error: 'x',
+    });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.text).toMatch(/^INSERT INTO/);
   });
 });

@@ -8,13 +8,18 @@ import {
   type AddFailedEventInput,
   DAY_MS,
   type DLQEntry,
+  type DLQLimits,
+  DLQOverflowError,
   type DLQRepository,
   type DLQStats,
   type DLQStatus,
   type GetFailedEventsOptions,
   type ListDLQEntriesOptions,
+  type MarkRetryingOptions,
   normalizeFailedEvent,
   type ProjectionFailureCount,
+  resolveClaimLease,
+  resolveDLQLimits,
   resolveGetFailedEventsOptions,
   resolveListEntriesOptions,
   resolveOlderThanDays,
@@ -23,7 +28,7 @@ import type { PostgresConnection } from './connection.js';
 import { PostgresDLQError } from './errors.js';
 import { Database } from './internal/database.js';
 import { describeDriverError, sqlStateOf } from './internal/driver-error.js';
-import type { Row } from './internal/executor.js';
+import type { Executor, Row } from './internal/executor.js';
 import {
   msOf,
   nowMs,
@@ -40,7 +45,7 @@ import {
 } from './internal/values.js';
 
 /** Options of {@link PostgresDLQRepository}. */
-export interface PostgresDLQRepositoryOptions {
+export interface PostgresDLQRepositoryOptions extends DLQLimits {
   /** A postgres.js client, a connection string, a PGlite instance or a drizzle database/transaction. */
   readonly connection: PostgresConnection;
   /** The PostgreSQL schema (migrated with `migrate`); default `es`. */
@@ -50,6 +55,8 @@ export interface PostgresDLQRepositoryOptions {
 }
 
 const UNRESOLVED = `('failed', 'retrying', 'parked')`;
+/** First key of the advisory lock that serialises limited adds of one projection ('ESDQ'). */
+const LIMIT_LOCK_CLASS = 0x45_53_44_51;
 const ACTIVE = `('failed', 'retrying')`;
 const INT8_MAX = 9223372036854775807n;
 const DECIMAL_ID = /^[0-9]{1,19}$/;
@@ -58,7 +65,8 @@ const DECIMAL_ID = /^[0-9]{1,19}$/;
 const ENTRY_COLUMNS = `id::text AS entry_id, event_id, projection_name, event_type, event_data, error_message,
   error_stacktrace, retry_count, ${msOf('first_failed_at')} AS first_failed_at_ms,
   ${msOf('last_failed_at')} AS last_failed_at_ms, status, ${msOf('resolved_at')} AS resolved_at_ms,
-  resolved_by, stream_id, stream_position, position_kind, position_number, position_string`;
+  resolved_by, stream_id, stream_position, position_kind, position_number, position_string,
+  ${msOf('claimed_until')} AS claimed_until_ms`;
 
 /** Stream order, as `compareStreamOrder` of `@es/dlq`: code point order, nulls last. */
 const STREAM_ORDER = `stream_id COLLATE "C" NULLS LAST, stream_position NULLS LAST, first_failed_at, id`;
@@ -69,6 +77,8 @@ interface DLQStatements {
   readonly getFailed: string;
   readonly getFailedOfProjection: string;
   readonly markRetrying: string;
+  readonly limitLock: string;
+  readonly limitCounts: string;
   readonly settle: string;
   readonly stats: string;
   readonly projectionCounts: string;
@@ -102,6 +112,8 @@ ON CONFLICT (event_id, projection_name) DO UPDATE SET
     WHEN EXCLUDED.status = 'failed' THEN 'failed'
     WHEN d.status IN ${ACTIVE} THEN d.status
     ELSE 'parked' END,
+  claimed_until = CASE
+    WHEN EXCLUDED.status <> 'failed' AND d.status = 'retrying' THEN d.claimed_until END,
   resolved_at = NULL,
   resolved_by = NULL
 RETURNING id::text AS entry_id`,
@@ -111,9 +123,25 @@ ORDER BY first_failed_at DESC, id DESC LIMIT $2::int8`,
     getFailedOfProjection: `SELECT ${ENTRY_COLUMNS} FROM ${table}
 WHERE status = $1::text AND projection_name = $3::text
 ORDER BY first_failed_at DESC, id DESC LIMIT $2::int8`,
-    markRetrying: `UPDATE ${table} SET status = 'retrying'
-WHERE id = $1::int8 AND status IN ('failed', 'parked') RETURNING 1 AS updated`,
-    settle: `UPDATE ${table} SET status = $2::text, resolved_at = ${timestampParam(3)}, resolved_by = $4::text
+    // The claim, one conditional statement: of concurrent claimers one wins (the others re-check
+    // the condition on the row the winner wrote, and find it claimed). $2 is now, $3 the lease
+    // end or null (no expiry). A retrying entry is taken over once its lease has ended.
+    markRetrying: `UPDATE ${table} SET status = 'retrying',
+  claimed_until = CASE WHEN $3::int8 IS NULL THEN NULL ELSE ${timestampParam(3)} END
+WHERE id = $1::int8 AND (status IN ('failed', 'parked')
+  OR (status = 'retrying' AND claimed_until <= ${timestampParam(2)}))
+RETURNING 1 AS updated`,
+    limitLock: `SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))`,
+    // Is the key there already, and how many unresolved entries has the projection (and the
+    // stream)? Each count stops at its limit: the cost is bounded by the limit, not the queue.
+    limitCounts: `SELECT
+  EXISTS (SELECT 1 FROM ${table} WHERE event_id = $1::text AND projection_name = $2::text) AS present,
+  (SELECT count(*) FROM (SELECT 1 FROM ${table} WHERE projection_name = $2::text
+    AND status IN ${UNRESOLVED} LIMIT $4::int8) AS p)::int8::text AS projection_depth,
+  (SELECT count(*) FROM (SELECT 1 FROM ${table} WHERE projection_name = $2::text
+    AND (stream_id COLLATE "C") = $3::text AND status IN ${UNRESOLVED} LIMIT $5::int8) AS s)::int8::text AS stream_depth`,
+    settle: `UPDATE ${table} SET status = $2::text, resolved_at = ${timestampParam(3)}, resolved_by = $4::text,
+  claimed_until = NULL
 WHERE id = $1::int8 AND status IN ${UNRESOLVED} RETURNING 1 AS updated`,
     stats: `SELECT
   count(*) FILTER (WHERE status = 'failed')::int8::text AS failed,
@@ -169,9 +197,12 @@ export class PostgresDLQRepository implements DLQRepository {
   private readonly db: Database;
   private readonly sql: DLQStatements;
   private readonly clock: () => number;
+  private readonly maxPerProjection: number | null;
+  private readonly maxPerStream: number | null;
 
   /**
-   * @throws {InvalidConfigError} ES_INVALID_CONFIG for a bad connection, schema or clock
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG for a bad connection, schema, clock or limit
+   *   (`PostgresDLQRepository.maxEntriesPerProjection`, `….maxEntriesPerStream`: integers ≥ 1)
    */
   constructor(options: PostgresDLQRepositoryOptions) {
     this.db = new Database('PostgresDLQRepository', options);
@@ -184,6 +215,9 @@ export class PostgresDLQRepository implements DLQRepository {
       );
     }
     this.clock = options.clock ?? Date.now;
+    const limits = resolveDLQLimits('PostgresDLQRepository', options);
+    this.maxPerProjection = limits.maxEntriesPerProjection;
+    this.maxPerStream = limits.maxEntriesPerStream;
   }
 
   /** The PostgreSQL schema this repository uses. */
@@ -194,14 +228,20 @@ export class PostgresDLQRepository implements DLQRepository {
   /**
    * Records a failed (or parked) event; upsert on `(eventId, projectionName)`.
    *
+   * With overflow limits, the check and the insert run in one transaction (a savepoint inside
+   * the caller's) under a transaction-level advisory lock of the projection, so limited adds of
+   * one projection are serialised and a limit is never exceeded by writers that share it.
+   *
    * @returns the entry id (a decimal string)
    * @throws {InvalidConfigError} ES_INVALID_CONFIG for a bad key or bookkeeping field
+   * @throws {DLQOverflowError} ES_DLQ_OVERFLOW when the entry is new and a limit is reached
+   *   (nothing is written)
    * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
    */
   async addFailedEvent(input: AddFailedEventInput): Promise<string> {
     const row = normalizeFailedEvent(input);
     const position: Position | null = row.position;
-    const rows = await this.run('addFailedEvent', this.sql.add, [
+    const params = [
       textWithoutNul(row.eventId),
       textWithoutNul(row.projectionName),
       textWithoutNul(row.eventType),
@@ -216,8 +256,86 @@ export class PostgresDLQRepository implements DLQRepository {
       position === null ? null : typeof position === 'number' ? 'number' : 'string',
       typeof position === 'number' ? position : null,
       typeof position === 'string' ? textWithoutNul(position) : null,
-    ]);
-    return String((rows[0] as Row)[0]);
+    ];
+    if (this.maxPerProjection === null && this.maxPerStream === null) {
+      const rows = await this.run('addFailedEvent', this.sql.add, params);
+      return String((rows[0] as Row)[0]);
+    }
+    return this.addWithinLimits(params);
+  }
+
+  /** The limited add: lock the projection, check, insert — in one transaction. */
+  private async addWithinLimits(params: readonly unknown[]): Promise<string> {
+    const [eventId, projectionName, , , , , , , , streamId] = params as (string | null)[];
+    let executor: Executor;
+    try {
+      executor = await this.db.executor();
+    } catch (error) {
+      throw this.failure('addFailedEvent', error);
+    }
+    try {
+      return await executor.transaction(async (tx) => {
+        await tx.query(this.sql.limitLock, [
+          LIMIT_LOCK_CLASS,
+          `${this.db.schema}/${projectionName}`,
+        ]);
+        const maxPerProjection = this.maxPerProjection;
+        const maxPerStream = this.maxPerStream;
+        const counts = (await tx.query(this.sql.limitCounts, [
+          eventId,
+          projectionName,
+          streamId ?? null,
+          maxPerProjection ?? 0,
+          streamId === null || maxPerStream === null ? 0 : maxPerStream,
+        ])) as Row[];
+        const [present, projectionDepth, streamDepth] = counts[0] as Row;
+        if (present !== true) {
+          const refusal = this.overflow(
+            toNumber(projectionDepth),
+            toNumber(streamDepth),
+            projectionName as string,
+            streamId ?? null,
+            eventId as string,
+          );
+          if (refusal !== null) throw refusal;
+        }
+        const rows = await tx.query(this.sql.add, params);
+        return String((rows[0] as Row)[0]);
+      });
+    } catch (error) {
+      if (error instanceof DLQOverflowError) throw error;
+      throw this.failure('addFailedEvent', error);
+    }
+  }
+
+  private overflow(
+    projectionDepth: number,
+    streamDepth: number,
+    projectionName: string,
+    streamId: string | null,
+    eventId: string,
+  ): DLQOverflowError | null {
+    const maxPerProjection = this.maxPerProjection;
+    if (maxPerProjection !== null && projectionDepth >= maxPerProjection) {
+      return new DLQOverflowError(
+        'maxEntriesPerProjection',
+        maxPerProjection,
+        projectionName,
+        null,
+        eventId,
+      );
+    }
+    const maxPerStream = this.maxPerStream;
+    if (maxPerStream !== null && streamId !== null && streamDepth >= maxPerStream) {
+      return new DLQOverflowError(
+        'maxEntriesPerStream',
+        maxPerStream,
+        projectionName,
+        streamId,
+        eventId,
+      );
+    }
+    return null;
   }
 
   /**
@@ -255,15 +373,25 @@ export class PostgresDLQRepository implements DLQRepository {
   }
 
   /**
-   * `failed` or `parked` → `retrying` (a claim: false when already retrying, settled or unknown).
+   * The claim: `failed` or `parked` → `retrying`, or the takeover of a `retrying` entry whose
+   * lease ended (`claimed_until <= now`), in one conditional `UPDATE` (one winner among
+   * concurrent claimers). Records `claimed_until = now + leaseMs` (null without a lease). False
+   * when unknown, settled, or retrying inside its lease or without expiry.
    *
-   * @throws {InvalidConfigError} ES_INVALID_CONFIG when `id` is not a string
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG when `id` is not a string or the options are
+   *   invalid
    * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
    */
-  async markRetrying(id: string): Promise<boolean> {
+  async markRetrying(id: string, options?: MarkRetryingOptions): Promise<boolean> {
     const key = entryKey('markRetrying.id', id);
+    const leaseMs = resolveClaimLease(options);
     if (key === null) return false;
-    const rows = await this.run('markRetrying', this.sql.markRetrying, [key]);
+    const now = this.now();
+    const rows = await this.run('markRetrying', this.sql.markRetrying, [
+      key,
+      now,
+      leaseMs === null ? null : now + leaseMs,
+    ]);
     return rows.length > 0;
   }
 
@@ -440,13 +568,17 @@ LIMIT ${param(o.limit, 'int8')}`;
     try {
       return await this.db.query(text, params);
     } catch (error) {
-      throw new PostgresDLQError(
-        operation,
-        sqlStateOf(error),
-        `PostgresDLQRepository.${operation} failed: ${describeDriverError(error)}`,
-        { cause: error },
-      );
+      throw this.failure(operation, error);
     }
+  }
+
+  private failure(operation: string, error: unknown): PostgresDLQError {
+    return new PostgresDLQError(
+      operation,
+      sqlStateOf(error),
+      `PostgresDLQRepository.${operation} failed: ${describeDriverError(error)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -505,6 +637,7 @@ function toEntry(row: Row): DLQEntry {
     streamId: toStringOrNull(row[13]),
     streamPosition: toNumberOrNull(row[14]),
     position: positionOf(row[15], row[16], row[17]),
+    claimedUntil: toDateOrNull(row[18]),
   });
 }
 

@@ -49,4 +49,22 @@ describe('PostgresUnitOfWorkProvider', () => {
       }),
     ).rejects.toThrow('handler failed');
   });
+
+  it('validates the DLQ limits it gives the repositories it binds', () => {
+    const { db } = fakeDrizzle(() => []);
+    expect(
+      () =>
+        new PostgresUnitOfWorkProvider({ connection: db, dlqLimits: { maxEntriesPerStream: 0 } }),
+    ).toThrow(
+      expect.objectContaining({
+        field: 'PostgresUnitOfWorkProvider.dlqLimits.maxEntriesPerStream',
+      }),
+    );
+    expect(() => new PostgresUnitOfWorkProvider({ connection: db, dlqLimits: 5 as never })).toThrow(
+      expect.objectContaining({ field: 'PostgresUnitOfWorkProvider.dlqLimits' }),
+    );
+    expect(
+      new PostgresUnitOfWorkProvider({ connection: db, dlqLimits: { maxEntriesPerProjection: 3 } }),
+    ).toBeInstanceOf(PostgresUnitOfWorkProvider);
+  });
 });

@@ -4,6 +4,7 @@
  * @module
  */
 import { InvalidConfigError } from '@es/core';
+import { type DLQLimits, resolveDLQLimits } from '@es/dlq';
 import type { UnitOfWork, UnitOfWorkProvider } from '@es/subscriptions';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import type { PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -54,6 +55,12 @@ export interface PostgresUnitOfWorkProviderOptions<
   readonly schema?: string;
   /** Milliseconds since the epoch for checkpoint and DLQ timestamps. Default `Date.now`. */
   readonly clock?: () => number;
+  /**
+   * Overflow limits of the DLQ repository bound to each unit of work (see `PostgresDLQRepository`
+   * and `DLQLimits` of `@es/dlq`); default unlimited. Use the same limits as the manager's
+   * `dlqRepo`.
+   */
+  readonly dlqLimits?: DLQLimits;
 }
 
 /**
@@ -81,10 +88,12 @@ export class PostgresUnitOfWorkProvider<C extends PostgresConnection = PostgresC
   private readonly connection: ResolvedConnection;
   private readonly schemaName: string;
   private readonly clock: (() => number) | undefined;
+  private readonly dlqLimits: DLQLimits;
 
   /**
    * @throws {InvalidConfigError} ES_INVALID_CONFIG for a bare postgres.js client, an unknown
-   *   connection kind, a bad schema or clock
+   *   connection kind, a bad schema, clock or DLQ limit
+   *   (`PostgresUnitOfWorkProvider.dlqLimits.maxEntriesPerProjection`, …)
    */
   constructor(options: PostgresUnitOfWorkProviderOptions<C>) {
     const field = 'PostgresUnitOfWorkProvider.connection';
@@ -113,6 +122,28 @@ export class PostgresUnitOfWorkProvider<C extends PostgresConnection = PostgresC
       );
     }
     this.clock = options.clock;
+    if (
+      options.dlqLimits !== undefined &&
+      (typeof options.dlqLimits !== 'object' || options.dlqLimits === null)
+    ) {
+      throw new InvalidConfigError(
+        'PostgresUnitOfWorkProvider.dlqLimits',
+        'must be an object',
+        options.dlqLimits,
+      );
+    }
+    const limits = resolveDLQLimits(
+      'PostgresUnitOfWorkProvider.dlqLimits',
+      options.dlqLimits ?? {},
+    );
+    this.dlqLimits = {
+      ...(limits.maxEntriesPerProjection === null
+        ? {}
+        : { maxEntriesPerProjection: limits.maxEntriesPerProjection }),
+      ...(limits.maxEntriesPerStream === null
+        ? {}
+        : { maxEntriesPerStream: limits.maxEntriesPerStream }),
+    };
   }
 
   /** The PostgreSQL schema of the checkpoint and DLQ tables. */
@@ -130,6 +161,7 @@ export class PostgresUnitOfWorkProvider<C extends PostgresConnection = PostgresC
     const db = await this.connection.getDrizzle('PostgresUnitOfWorkProvider.connection');
     const schema = this.schemaName;
     const clock = this.clock;
+    const dlqLimits = this.dlqLimits;
     // Guarded (DEF-7): once the connection is lost, neither the driver (rollback, commit,
     // rollback to savepoint) nor the repositories nor the savepoints send anything more on it;
     // the transaction still rejects with the connection failure.
@@ -146,7 +178,7 @@ export class PostgresUnitOfWorkProvider<C extends PostgresConnection = PostgresC
         const uow: UnitOfWork<TransactionOf<C>> = {
           transaction: tx as TransactionOf<C>,
           checkpointRepo: new PostgresCheckpointRepository(repoOptions),
-          dlqRepo: new PostgresDLQRepository(repoOptions),
+          dlqRepo: new PostgresDLQRepository({ ...repoOptions, ...dlqLimits }),
           savepoint: <R>(inner: () => Promise<R>) => transaction.transaction(() => inner()),
         };
         return work(uow);

@@ -122,6 +122,8 @@ export function createStoreSchema(schemaName: string) {
       positionKind: text('position_kind'),
       positionNumber: doublePrecision('position_number'),
       positionString: text('position_string'),
+      /** Until when a `retrying` claim holds (null: no lease, or not retrying). Migration 0001. */
+      claimedUntil: timestamp('claimed_until', { withTimezone: true, mode: 'date' }),
     },
     (t) => [
       unique('dead_letter_queue_event_projection_key').on(t.eventId, t.projectionName),

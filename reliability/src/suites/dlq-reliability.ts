@@ -9,6 +9,8 @@
 import {
   ALL_DLQ_STATUSES,
   type DLQEntry,
+  type DLQLimits,
+  DLQOverflowError,
   type DLQRepository,
   MAX_ERROR_MESSAGE_LENGTH,
   MAX_ERROR_STACKTRACE_LENGTH,
@@ -24,6 +26,8 @@ export interface DlqSubject {
   readonly advance: (ms: number) => void;
   /** A second repository on the same storage (a restart / another process), when there is one. */
   readonly reopen?: () => DLQRepository;
+  /** A repository on the same storage and clock, with these overflow limits (A7). */
+  readonly limited: (limits: DLQLimits) => DLQRepository;
   readonly cleanup: () => Promise<void>;
 }
 
@@ -178,34 +182,139 @@ export function describeDlqReliability(
       });
     });
 
-    it('A5: the claim (markRetrying) has one winner; a crashed claim is taken over only on request (leases: not applicable)', async () => {
-      await withSubject(async ({ repo }) => {
-        const id = await add(repo, 'c', { streamId: 'S', streamPosition: 1 });
-        const claims = await Promise.all(Array.from({ length: 8 }, () => repo.markRetrying(id)));
-        expect(claims.filter(Boolean)).toHaveLength(1);
-        // The claimer "crashed": the entry stays retrying. A normal redrive leaves it alone…
-        const processed: string[] = [];
-        const report = await redrive({
-          dlqRepo: repo,
-          projectionName: 'proj',
-          process: (e) => {
-            processed.push(e.id);
-          },
+    it('A5: concurrent claims have one winner; inside the lease no one else claims or processes; after it (200 ms) a crashed claim is taken over, each letter processed once', async () => {
+      await withSubject(async ({ repo, advance }) => {
+        const LEASE = 200;
+        const started = Date.now();
+        // 8 streams × (a failed head + 2 parked letters behind it).
+        const heads: string[] = [];
+        for (let s = 0; s < 8; s++) {
+          heads.push(await add(repo, `h${s}`, { streamId: `S${s}`, streamPosition: 1 }));
+          for (const p of [2, 3]) {
+            await add(repo, `p${s}.${p}`, {
+              streamId: `S${s}`,
+              streamPosition: p,
+              status: 'parked',
+            });
+          }
+        }
+        // Two processors race for every head: exactly one wins each.
+        const claims = await Promise.all(
+          heads.flatMap((id) => [
+            repo.markRetrying(id, { leaseMs: LEASE }),
+            repo.markRetrying(id, { leaseMs: LEASE }),
+          ]),
+        );
+        expect(claims.filter(Boolean)).toHaveLength(heads.length);
+        // The winner "crashed" holding its claims. Inside the lease, concurrent redrives (of
+        // other processors) touch nothing…
+        const calls: string[] = [];
+        const run = () =>
+          redrive({
+            dlqRepo: repo,
+            projectionName: 'proj',
+            leaseMs: LEASE,
+            process: (e) => {
+              calls.push(e.eventId);
+            },
+          });
+        advance(LEASE - 1);
+        const inside = await Promise.all([run(), run()]);
+        expect(calls).toEqual([]);
+        expect(inside.map((r) => r.succeeded)).toEqual([0, 0]);
+        for (const id of heads) {
+          expect((await repo.getFailedEventById(id))?.status).toBe('retrying');
+        }
+        // …after it, two concurrent redrives take the crashed claims over: every letter once.
+        advance(1);
+        const after = await Promise.all([run(), run(), run()]);
+        const duplicated = calls.length - new Set(calls).size;
+        const all = await repo.listEntries({ statuses: ALL_DLQ_STATUSES, limit: 1000 });
+        const unresolved = all.filter((e) => e.status !== 'resolved').length;
+        recordFigures({
+          id: 'A5',
+          backend,
+          events: all.length,
+          faults: heads.length,
+          lost: unresolved,
+          duplicated,
+          skipped: 0,
+          durationMs: Date.now() - started,
+          notes: `${heads.length} claims crashed (lease ${LEASE} ms); 2 redrives inside the lease processed 0; 3 concurrent redrives after it`,
         });
-        expect(processed).toEqual([]);
-        expect(report.succeeded).toBe(0);
-        // …and an operator's recovery run takes it over, exactly once.
+        expect(duplicated).toBe(0);
+        expect(unresolved).toBe(0);
+        expect(new Set(calls).size).toBe(24);
+        expect(after.reduce((n, r) => n + r.succeeded, 0)).toBe(24);
+        // A claim taken without a lease still needs the operator (`includeRetrying`).
+        const legacy = await add(repo, 'legacy');
+        expect(await repo.markRetrying(legacy)).toBe(true);
+        advance(365 * DAY);
+        expect((await run()).succeeded).toBe(0);
         const recovery = await redrive({
           dlqRepo: repo,
           projectionName: 'proj',
           includeRetrying: true,
           process: (e) => {
-            processed.push(e.id);
+            calls.push(e.eventId);
           },
         });
-        expect(processed).toEqual([id]);
         expect(recovery.succeeded).toBe(1);
-        expect((await repo.getFailedEventById(id))?.status).toBe('resolved');
+        expect(calls.filter((id) => id === 'legacy')).toHaveLength(1);
+      });
+    });
+
+    it('A7: overflow — a new letter beyond max letters per projection / per stream is refused with DLQOverflowError, never written, never more than the limit under concurrency; upserts always pass', async () => {
+      await withSubject(async ({ limited }) => {
+        const repo = limited({ maxEntriesPerProjection: 10, maxEntriesPerStream: 3 });
+        // 40 concurrent new letters over 8 streams: at most 3 per stream, 10 in all.
+        const results = await Promise.allSettled(
+          Array.from({ length: 40 }, (_, i) =>
+            add(repo, `o${i}`, {
+              streamId: `S${i % 8}`,
+              streamPosition: Math.floor(i / 8) + 1,
+              ...(i >= 8 ? { status: 'parked' as const } : {}),
+            }),
+          ),
+        );
+        const written = results.filter((r) => r.status === 'fulfilled').length;
+        const refusals = results
+          .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+          .map((r) => r.reason as unknown);
+        expect(refusals.every((e) => e instanceof DLQOverflowError)).toBe(true);
+        expect(refusals[0]).toMatchObject({ code: 'ES_DLQ_OVERFLOW', projectionName: 'proj' });
+        const stored = await repo.listEntries({ projectionName: 'proj', limit: 1000 });
+        const perStream = new Map<string, number>();
+        for (const e of stored)
+          perStream.set(e.streamId ?? '', (perStream.get(e.streamId ?? '') ?? 0) + 1);
+        expect(written).toBe(10);
+        expect(stored).toHaveLength(10);
+        expect(Math.max(...perStream.values())).toBeLessThanOrEqual(3);
+        // The refused letters left nothing behind; the stored ones can still be updated.
+        const refusedIds = new Set(refusals.map((e) => (e as DLQOverflowError).eventId));
+        expect(stored.some((e) => refusedIds.has(e.eventId))).toBe(false);
+        const first = stored[0] as DLQEntry;
+        expect(await add(repo, first.eventId, { retryCount: 5, streamId: first.streamId })).toBe(
+          first.id,
+        );
+        // Room again once a letter is settled.
+        expect(await repo.markResolved(first.id, 'ops')).toBe(true);
+        await add(repo, 'after-room');
+        await expect(add(repo, 'one-too-many')).rejects.toMatchObject({
+          code: 'ES_DLQ_OVERFLOW',
+          limit: 'maxEntriesPerProjection',
+          max: 10,
+        });
+        recordFigures({
+          id: 'A7',
+          backend,
+          events: 40,
+          faults: refusals.length,
+          lost: 0,
+          duplicated: 0,
+          skipped: 0,
+          notes: `40 concurrent new letters, limits 10/projection 3/stream: ${written} written, ${refusals.length} refused with ES_DLQ_OVERFLOW`,
+        });
       });
     });
 

@@ -3,7 +3,8 @@
  * dropped connection during the DLQ insert, and I1 (the DLQ against its model) on PostgreSQL.
  */
 import { createManualClock } from '@es/dlq/testing';
-import { PostgresDLQRepository } from '@es/store-postgres';
+import { PostgresDLQRepository, PostgresUnitOfWorkProvider } from '@es/store-postgres';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FaultProxy } from '../../src/faults/fault-proxy.js';
 import { SubscriberProcess } from '../../src/faults/subscriber-process.js';
@@ -14,6 +15,7 @@ import { describeDlqReliability } from '../../src/suites/dlq-reliability.js';
 import { figuresOf, recordFigures } from '../../src/support/figures.js';
 import { checkpointOf, storedPositions, waitForAllFated } from '../../src/support/pg-checks.js';
 import {
+  appliedProjection,
   connect,
   freshSchema,
   loadFates,
@@ -42,6 +44,8 @@ describeDlqReliability('PostgresDLQRepository', 'postgres', async () => {
     repo,
     advance: (ms) => clock.advance(ms),
     reopen: () => new PostgresDLQRepository({ connection: other, schema, clock: clock.now }),
+    limited: (limits) =>
+      new PostgresDLQRepository({ connection: admin, schema, clock: clock.now, ...limits }),
     cleanup: async () => {
       await other.end({ timeout: 5 });
       await admin.unsafe(`DROP SCHEMA "${schema}" CASCADE`);
@@ -120,6 +124,70 @@ describe('A10: the connection drops during the DLQ insert', () => {
     expect(stalled, stderr.slice(-3_000)).toBeUndefined();
     expect(result.anomalies, describeResult(result)).toEqual([]);
     expect(result.counts.deadLettered).toBe(1);
+    await stack.close();
+  });
+});
+
+describe('A7: the DLQ is full (PostgreSQL, unit of work)', () => {
+  it('the subscription pauses before the event (checkpoint, health), drops nothing, and goes on once there is room', async () => {
+    const schema = await freshSchema(admin, 'a7');
+    const stack = pgStack(url, schema, { applicationName: 'rel-a7' });
+    const limits = { maxEntriesPerProjection: 1 };
+    const dlq = new PostgresDLQRepository({ connection: stack.sql, schema, ...limits });
+    const unitOfWork = new PostgresUnitOfWorkProvider({
+      connection: drizzle(stack.txSql),
+      schema,
+      dlqLimits: limits,
+    });
+    const history = new History();
+    const writer = new Writer(stack.store, history);
+    await writer.appendTo('a', 2);
+    await writer.appendTo('b', 1, { behaviour: () => 'poison' }); // dead-lettered: the DLQ is full
+    await writer.appendTo('c', 1, { behaviour: () => 'poison' }); // refused: overflow
+    await writer.appendTo('d', 2);
+    const stored = await storedPositions(admin, schema);
+    const refused = stored[3] as { eventId: string; position: string };
+    const manager = stack.manager({ dlqRepo: dlq, unitOfWork });
+    const subscription = manager.subscribe(appliedProjection({ name: 'p', schema }), {
+      errorHandling: { retry: { maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0, jitter: 0 } },
+    });
+    await manager.start();
+    await waitUntil(
+      async () => (await subscription.health()).lastError?.code === 'ES_DLQ_OVERFLOW',
+      20_000,
+      'the overflow to surface',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const health = await subscription.health();
+    const paused = await checkpointOf(admin, schema, 'p');
+    const appliedWhilePaused = (await loadFates(admin, schema, 'p')).filter(
+      (f) => f.fate === 'applied',
+    ).length;
+    expect(paused === null || paused < refused.position).toBe(true);
+    expect(appliedWhilePaused).toBe(2); // a only: c and d wait
+    expect(health.status).toBe('unhealthy');
+    expect(health.lastError).toMatchObject({ source: 'dlq', code: 'ES_DLQ_OVERFLOW' });
+    expect(await dlq.getProjectionDepth('p')).toMatchObject({ depth: 1 });
+    // The operator makes room: the subscription goes on by itself.
+    const [first] = await dlq.getFailedEvents({ projectionName: 'p' });
+    expect(await dlq.markDiscarded(first?.id ?? '', 'ops')).toBe(true);
+    await waitForAllFated(admin, schema, 'p', 30_000);
+    await subscription.whenIdle();
+    await manager.stop();
+    history.fates(await loadFates(admin, schema, 'p'));
+    const result = history.check({
+      stored: await loadStored(admin, schema),
+      subscribers: [{ name: 'p', perStreamParking: true }],
+    });
+    recordFigures(
+      figuresOf('A7', 'postgres', result, {
+        faults: 1,
+        notes:
+          'maxEntriesPerProjection 1 (unit of work): the subscription paused on ES_DLQ_OVERFLOW, resumed after a discard',
+      }),
+    );
+    expect(result.anomalies, describeResult(result)).toEqual([]);
+    expect(result.counts.deadLettered).toBe(2);
     await stack.close();
   });
 });

@@ -81,6 +81,11 @@ export class StreamOrderIndex<R extends OrderKey> {
     return this.#size;
   }
 
+  /** Number of records of one stream (0 when it has none). */
+  streamSize(streamId: string): number {
+    return this.#streams.get(streamId)?.length ?? 0;
+  }
+
   /** Adds a record that is not in the index yet. */
   add(record: R): void {
     let bucket: R[];

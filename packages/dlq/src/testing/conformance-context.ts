@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { isEventSourceError } from '@es/core';
 import { expect } from 'vitest';
+import type { DLQLimits } from '../dlq-limits.js';
 import type { AddFailedEventInput, DLQEntry, DLQRepository } from '../dlq-repository.js';
 
 /** A clock the factory hands back so the kit can move the repository's "now". */
@@ -25,6 +26,12 @@ export interface DLQConformanceSubject {
    * (a few milliseconds) where it needs later timestamps, and only checks relative order.
    */
   readonly clock?: DLQConformanceClock | undefined;
+  /**
+   * Creates a repository on the same (empty) storage and clock as `repo`, configured with these
+   * overflow limits (it must throw `ES_INVALID_CONFIG` for invalid ones). Without it the
+   * overflow tests are skipped.
+   */
+  readonly withLimits?: ((limits: DLQLimits) => DLQRepository | Promise<DLQRepository>) | undefined;
 }
 
 /** Creates a fresh subject for one test. */
@@ -33,6 +40,8 @@ export type DLQConformanceFactory = () => Promise<DLQConformanceSubject>;
 /** The per-test state handed to each part of the kit. */
 export interface KitContext {
   readonly repo: DLQRepository;
+  /** See {@link DLQConformanceSubject.withLimits}. */
+  readonly withLimits: ((limits: DLQLimits) => Promise<DLQRepository>) | undefined;
   readonly clock: DLQConformanceClock | undefined;
   /** Lets time pass (1 s on a controlled clock, a few real ms otherwise) so later writes are later. */
   tick(): Promise<void>;
@@ -49,9 +58,10 @@ export const PROJECTION = 'conformance-projection';
 
 /** Builds the {@link KitContext} of one test. */
 export function createKitContext(subject: DLQConformanceSubject): KitContext {
-  const { repo, clock } = subject;
+  const { repo, clock, withLimits } = subject;
   const context: KitContext = {
     repo,
+    withLimits: withLimits === undefined ? undefined : async (limits) => withLimits(limits),
     clock,
     async tick() {
       if (clock !== undefined) clock.advance(1_000);
@@ -104,6 +114,7 @@ export function snapshotOf(entry: DLQEntry): Record<string, unknown> {
     firstFailedAt: entry.firstFailedAt.getTime(),
     lastFailedAt: entry.lastFailedAt.getTime(),
     resolvedAt: entry.resolvedAt === null ? null : entry.resolvedAt.getTime(),
+    claimedUntil: entry.claimedUntil?.getTime() ?? null,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe } from 'vitest';
 import { describeAddFailedEvent } from './conformance-add.js';
+import { describeClaimsAndLimits } from './conformance-claims.js';
 import {
   createKitContext,
   type DLQConformanceFactory,
@@ -36,6 +37,10 @@ export interface DLQConformanceOptions {
  * equal timestamps). Without one (a database whose clock is `now()`), it lets a few real
  * milliseconds pass where it needs a later timestamp and checks relative order only; the tests
  * that need exact instants are skipped.
+ *
+ * Claim leases (`markRetrying(id, { leaseMs })`) are checked on every subject (exact instants on a
+ * controlled clock, a 200 ms real lease otherwise); the overflow limits only when the factory
+ * supplies `withLimits` (a repository on the same storage with the given limits).
  *
  * Stores that cannot hold `\u0000` or lone surrogates in text (PostgreSQL) may replace them with
  * U+FFFD; everything else must round-trip exactly.
@@ -81,5 +86,6 @@ export function describeDLQRepositoryConformance(
     describeListing(ctx, timeout);
     describeHostileInputs(ctx, timeout);
     describeRedrive(ctx, timeout);
+    describeClaimsAndLimits(ctx, timeout);
   });
 }

@@ -22,6 +22,8 @@ describeDLQRepositoryConformance('PostgresDLQRepository on the PostgreSQL server
   return {
     repo: new PostgresDLQRepository({ connection: sql, schema: name, clock: clock.now }),
     clock,
+    withLimits: (limits) =>
+      new PostgresDLQRepository({ connection: sql, schema: name, clock: clock.now, ...limits }),
   };
 });
 
@@ -30,5 +32,10 @@ describeDLQRepositoryConformance('PostgresDLQRepository on PGlite', async () => 
   const db = await pglite;
   await db.exec('TRUNCATE es.dead_letter_queue RESTART IDENTITY');
   const clock = createManualClock();
-  return { repo: new PostgresDLQRepository({ connection: db, clock: clock.now }), clock };
+  return {
+    repo: new PostgresDLQRepository({ connection: db, clock: clock.now }),
+    clock,
+    withLimits: (limits) =>
+      new PostgresDLQRepository({ connection: db, clock: clock.now, ...limits }),
+  };
 });

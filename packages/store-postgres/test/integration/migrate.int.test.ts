@@ -1,10 +1,19 @@
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../src/migrate.js';
+import { resolveConnection } from '../../src/connection.js';
+import {
+  applyMigrations,
+  loadShippedMigrations,
+  migrate,
+  rewriteSchema,
+} from '../../src/migrate.js';
+import { PostgresDLQRepository } from '../../src/postgres-dlq-repository.js';
 import { connect, databaseUrl, uniqueSchema } from '../support/test-database.js';
 
 const sql = connect();
+/** Every shipped migration, in order. */
+const ALL = ['0000_init', '0001_dlq_claim_lease'];
 
 afterAll(async () => {
   await sql.end({ timeout: 5 });
@@ -21,7 +30,7 @@ async function tablesOf(schema: string): Promise<string[]> {
 describe('migrate on the PostgreSQL server', () => {
   it('applies the shipped migrations once, then is a no-op', async () => {
     const schema = uniqueSchema('mig');
-    expect(await migrate(sql, { schema })).toEqual({ schema, applied: ['0000_init'] });
+    expect(await migrate(sql, { schema })).toEqual({ schema, applied: ALL });
     expect(await migrate(sql, { schema })).toEqual({ schema, applied: [] });
     expect(await tablesOf(schema)).toEqual([
       '__es_migrations',
@@ -37,9 +46,9 @@ describe('migrate on the PostgreSQL server', () => {
     const b = postgres(databaseUrl(), { max: 1, onnotice: () => {} });
     try {
       const results = await Promise.all([migrate(a, { schema }), migrate(b, { schema })]);
-      expect(results.flatMap((r) => r.applied)).toEqual(['0000_init']);
+      expect(results.flatMap((r) => r.applied)).toEqual(ALL);
       const recorded = await sql.unsafe(`SELECT tag FROM "${schema}".__es_migrations`);
-      expect(recorded.map((r) => r.tag)).toEqual(['0000_init']);
+      expect(recorded.map((r) => r.tag)).toEqual(ALL);
     } finally {
       await Promise.all([a.end(), b.end()]);
     }
@@ -66,7 +75,33 @@ describe('migrate on the PostgreSQL server', () => {
 
   it('accepts a connection string and ends the client it made', async () => {
     const schema = uniqueSchema('url');
-    expect((await migrate(databaseUrl(), { schema })).applied).toEqual(['0000_init']);
+    expect((await migrate(databaseUrl(), { schema })).applied).toEqual(ALL);
+  });
+});
+
+describe('upgrading a database migrated before the claim leases', () => {
+  it('adds claimed_until in place (idempotent DDL); existing entries keep working', async () => {
+    const schema = uniqueSchema('upg');
+    const [init, lease] = loadShippedMigrations();
+    const connection = resolveConnection(sql, 'test');
+    const executor = await connection.getExecutor();
+    expect((await applyMigrations(executor, schema, [init!])).applied).toEqual(['0000_init']);
+    const old = await sql.unsafe(
+      `INSERT INTO "${schema}".dead_letter_queue (event_id, projection_name, event_type, event_data,
+         error_message, first_failed_at, last_failed_at, status)
+       VALUES ('e1', 'p', 'T', '{}', 'boom', now(), now(), 'retrying'), ('e2', 'p', 'T', '{}', 'boom', now(), now(), 'failed')
+       RETURNING id::text AS id`,
+    );
+    expect(await migrate(sql, { schema })).toEqual({ schema, applied: ['0001_dlq_claim_lease'] });
+    // Running the statement again is a no-op (ADD COLUMN IF NOT EXISTS).
+    for (const statement of lease!.statements) await sql.unsafe(rewriteSchema(statement, schema));
+    const repo = new PostgresDLQRepository({ connection: sql, schema });
+    const [retrying, failed] = old.map((row) => String(row.id));
+    expect((await repo.getFailedEventById(retrying!))?.claimedUntil).toBeNull();
+    // A claim taken before the upgrade has no lease: it is not taken over.
+    expect(await repo.markRetrying(retrying!, { leaseMs: 1 })).toBe(false);
+    expect(await repo.markRetrying(failed!, { leaseMs: 60_000 })).toBe(true);
+    expect((await repo.getFailedEventById(failed!))?.claimedUntil).toBeInstanceOf(Date);
   });
 });
 
@@ -74,9 +109,9 @@ describe('migrate on PGlite', () => {
   it('applies the same SQL, idempotently, in the default or a custom schema', async () => {
     const pglite = new PGlite();
     try {
-      expect((await migrate(pglite)).applied).toEqual(['0000_init']);
+      expect((await migrate(pglite)).applied).toEqual(ALL);
       expect((await migrate(pglite)).applied).toEqual([]);
-      expect((await migrate(pglite, { schema: 'tenant_b' })).applied).toEqual(['0000_init']);
+      expect((await migrate(pglite, { schema: 'tenant_b' })).applied).toEqual(ALL);
       const rows = await pglite.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema IN ('es', 'tenant_b')",
       );
