@@ -95,7 +95,13 @@ describe('resolveSubscriptionConfig', () => {
       resolveSubscriptionConfig(projection, { infrastructureTimeoutMs: 250 }, defaults)
         .infrastructureTimeoutMs,
     ).toBe(250);
-    for (const infrastructureTimeoutMs of [-1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '5']) {
+    for (const infrastructureTimeoutMs of [
+      -1,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      2 ** 31,
+      '5',
+    ]) {
       expect(() =>
         resolveSubscriptionConfig(projection, { infrastructureTimeoutMs } as never, defaults),
       ).toThrow(expect.objectContaining({ field: 'SubscriptionConfig.infrastructureTimeoutMs' }));

@@ -965,7 +965,12 @@ export class Subscription<TTransaction = unknown> {
       const tx = this.tx;
       if (tx !== undefined) {
         this.prepareContext(stored, attempt);
-        await this.boundSavepoint(tx, 'savepoint', () => this.callHandler(stored.event, this.ctx), true);
+        await this.boundSavepoint(
+          tx,
+          'savepoint',
+          () => this.callHandler(stored.event, this.ctx),
+          true,
+        );
       } else {
         const pending = this.startCall(stored, attempt);
         if (pending !== undefined) await pending;
@@ -1129,7 +1134,11 @@ export class Subscription<TTransaction = unknown> {
   }
 
   /** A DLQ write of the failure path failed (or timed out): backoff, then the same attempt again. */
-  private async dlqWriteFailed(eventId: string, dlqError: unknown, attempt: number): Promise<number> {
+  private async dlqWriteFailed(
+    eventId: string,
+    dlqError: unknown,
+    attempt: number,
+  ): Promise<number> {
     this.recordError('dlq', dlqError, eventId);
     await recordFailure(this.infraBreaker, dlqError);
     this.retryDelay = Math.max(this.nextInfraDelay(), this.infraBreaker.retryAfterMs);
@@ -1157,16 +1166,21 @@ export class Subscription<TTransaction = unknown> {
     }
     let info: ErrorInfo | undefined;
     try {
-      await this.boundSavepoint(tx, 'dlq', async () => {
-        info = await this.errorHandler.handleError({
-          error,
-          storedEvent: stored,
-          retryCount,
-          dlqRepo: tx.dlqRepo,
-        });
-        // Roll the savepoint back so a failed statement does not poison the transaction.
-        if (info.action === 'dlq' && !info.sentToDlq) throw DLQ_WRITE_FAILED;
-      }, false);
+      await this.boundSavepoint(
+        tx,
+        'dlq',
+        async () => {
+          info = await this.errorHandler.handleError({
+            error,
+            storedEvent: stored,
+            retryCount,
+            dlqRepo: tx.dlqRepo,
+          });
+          // Roll the savepoint back so a failed statement does not poison the transaction.
+          if (info.action === 'dlq' && !info.sentToDlq) throw DLQ_WRITE_FAILED;
+        },
+        false,
+      );
     } catch (thrown) {
       if (info === undefined || this.isInfraTimeout(thrown)) throw thrown;
       if (thrown !== DLQ_WRITE_FAILED) {
