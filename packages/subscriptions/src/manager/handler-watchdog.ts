@@ -1,12 +1,14 @@
 /**
- * Enforces `processingTimeoutMs` with one timer per subscription instead of one per event.
+ * Enforces `processingTimeoutMs` and `infrastructureTimeoutMs` with one timer per subscription
+ * (and per limit) instead of one per call.
  *
  * @module
  * @internal
  */
 
 /**
- * Watches the handler call in flight. {@link HandlerWatchdog.begin} and
+ * Watches the call in flight of one kind (a subscription has one for handler calls and one for
+ * infrastructure operations: one call of each kind is in flight at a time). {@link HandlerWatchdog.begin} and
  * {@link HandlerWatchdog.end} only record the start time and a call number; a single timer, armed
  * when a call begins and none is armed, fires at most once per timeout period, checks whether the
  * call in flight has run for `timeoutMs`, and either reports it or re-arms for the rest of that
@@ -30,7 +32,7 @@ export class HandlerWatchdog {
   };
 
   /**
-   * @param timeoutMs - the budget of one handler call (> 0)
+   * @param timeoutMs - the budget of one call (> 0)
    * @param clock - the clock the budget is measured with
    * @param onTimeout - called once for a call that exceeded its budget
    */
@@ -40,7 +42,7 @@ export class HandlerWatchdog {
     private readonly onTimeout: (callId: number, elapsedMs: number) => void,
   ) {}
 
-  /** A handler call starts; returns its call number. */
+  /** A call starts (or resumes after a pause, with a fresh budget); returns its call number. */
   begin(): number {
     this.startedAt = this.clock();
     this.active = true;
@@ -48,7 +50,7 @@ export class HandlerWatchdog {
     return ++this.callId;
   }
 
-  /** The call in flight ended (settled or timed out). */
+  /** The call in flight ended (settled or timed out) or pauses. */
   end(): void {
     this.active = false;
   }

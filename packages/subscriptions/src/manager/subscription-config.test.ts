@@ -21,6 +21,7 @@ describe('resolveSubscriptionConfig', () => {
       checkpointIntervalMs: 5_000,
       errorHandling: defaults.errorHandling,
       processingTimeoutMs: 30_000,
+      infrastructureTimeoutMs: 30_000,
       dlqOrdering: 'per-stream',
       handlerBreaker: defaults.handlerBreaker,
       healthTimeoutMs: 1_500,
@@ -82,6 +83,28 @@ describe('resolveSubscriptionConfig', () => {
       expect(() =>
         resolveSubscriptionConfig(projection, { horizonStallMs } as never, defaults),
       ).toThrow(expect.objectContaining({ field: 'SubscriptionConfig.horizonStallMs' }));
+    }
+  });
+
+  it('validates the infrastructure time limit; 0 disables it', () => {
+    expect(
+      resolveSubscriptionConfig(projection, { infrastructureTimeoutMs: 0 }, defaults)
+        .infrastructureTimeoutMs,
+    ).toBe(0);
+    expect(
+      resolveSubscriptionConfig(projection, { infrastructureTimeoutMs: 250 }, defaults)
+        .infrastructureTimeoutMs,
+    ).toBe(250);
+    for (const infrastructureTimeoutMs of [
+      -1,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      2 ** 31,
+      '5',
+    ]) {
+      expect(() =>
+        resolveSubscriptionConfig(projection, { infrastructureTimeoutMs } as never, defaults),
+      ).toThrow(expect.objectContaining({ field: 'SubscriptionConfig.infrastructureTimeoutMs' }));
     }
   });
 

@@ -77,6 +77,18 @@ export interface SubscriptionConfig {
    * Finite ≥ 0; default 30000; `0` disables the limit.
    */
   readonly processingTimeoutMs?: number | undefined;
+  /**
+   * The longest one infrastructure operation of the subscription loop may take, in ms: reading a
+   * page of events (the `readAll` call and its iteration), a unit-of-work transaction outside its
+   * handler calls (begin, savepoints, DLQ and checkpoint writes, commit), a checkpoint load or
+   * save, a DLQ read or write outside a handler, loading the blocked streams. An operation that
+   * takes longer is abandoned and fails with a `TimeoutError` (`ES_TIMEOUT`), handled like any
+   * infrastructure failure (breaker, backoff, retry); its late outcome is ignored. Bounds a query
+   * a driver lost (postgres.js after a connection reset) that would otherwise wedge the
+   * subscription forever. Handler calls are bounded by `processingTimeoutMs` instead.
+   * Finite ≥ 0; default 30000; `0` disables the limit.
+   */
+  readonly infrastructureTimeoutMs?: number | undefined;
   /** Per-stream order in the DLQ. Default `'per-stream'`. */
   readonly dlqOrdering?: DlqOrdering | undefined;
   /**
@@ -114,6 +126,8 @@ export interface ResolvedSubscriptionConfig {
   readonly checkpointIntervalMs: number;
   readonly errorHandling: ErrorHandlingConfig;
   readonly processingTimeoutMs: number;
+  /** `0` when disabled. */
+  readonly infrastructureTimeoutMs: number;
   readonly dlqOrdering: DlqOrdering;
   readonly handlerBreaker: CircuitBreakerConfig | false;
   readonly healthTimeoutMs: number;
@@ -130,6 +144,8 @@ export const MAX_BATCH_SIZE = 100_000;
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5_000;
 /** Default `processingTimeoutMs`. */
 export const DEFAULT_PROCESSING_TIMEOUT_MS = 30_000;
+/** Default `infrastructureTimeoutMs`. */
+export const DEFAULT_INFRASTRUCTURE_TIMEOUT_MS = 30_000;
 /** Default `healthTimeoutMs`. */
 export const DEFAULT_HEALTH_TIMEOUT_MS = 1_500;
 /** Default `horizonStallMs`. */
@@ -227,6 +243,18 @@ export function resolveSubscriptionConfig(
       processingTimeoutMs,
     );
   }
+  const infrastructureTimeoutMs = c.infrastructureTimeoutMs ?? DEFAULT_INFRASTRUCTURE_TIMEOUT_MS;
+  if (
+    !isFiniteNumber(infrastructureTimeoutMs) ||
+    infrastructureTimeoutMs < 0 ||
+    infrastructureTimeoutMs > MAX_TIMER_MS
+  ) {
+    fail(
+      'infrastructureTimeoutMs',
+      `must be a finite number >= 0 and <= ${MAX_TIMER_MS} (0 disables the limit)`,
+      infrastructureTimeoutMs,
+    );
+  }
   const healthTimeoutMs = c.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
   if (!isFiniteNumber(healthTimeoutMs) || healthTimeoutMs <= 0 || healthTimeoutMs > MAX_TIMER_MS) {
     fail('healthTimeoutMs', `must be a finite number > 0 and <= ${MAX_TIMER_MS}`, healthTimeoutMs);
@@ -263,6 +291,7 @@ export function resolveSubscriptionConfig(
     checkpointIntervalMs,
     errorHandling,
     processingTimeoutMs,
+    infrastructureTimeoutMs,
     dlqOrdering,
     handlerBreaker,
     healthTimeoutMs,

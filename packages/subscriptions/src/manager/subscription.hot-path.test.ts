@@ -1,7 +1,7 @@
 // The inline happy path of Subscription.processBatch and the shared-callback watchdog guard.
 import type { DomainEvent } from '@es/core';
 import { ConnectionError, TimeoutError } from '@es/resilience';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHarness, deferred, instantRetry } from '../../test/support/harness.js';
 import { ErrorHandlingStrategy } from '../error-handling-strategy.js';
 import type { Projection, ProjectionContext } from './projection.js';
@@ -159,5 +159,32 @@ describe('the watchdog guard', () => {
     await subscription.whenIdle();
     expect(subscription.counts).toMatchObject({ processed: 2, retries: 1, timeouts: 0 });
     expect(subscription.errorHandler.recentErrors[0]?.errorType).toBe('ConnectionError');
+  });
+});
+
+describe('timers on the hot path', () => {
+  it('arms no timer per event or per infrastructure operation (both time limits on)', async () => {
+    const { append, manager } = harness({ withBus: false });
+    await append.spread(2_000, 7);
+    const projection: Projection = {
+      name: 'timers',
+      async handle() {},
+    };
+    // 200 reads and 200 checkpoint saves (EVERY_BATCH), 2 000 async handler calls.
+    const subscription = manager.subscribe(projection, {
+      batchSize: 10,
+      processingTimeoutMs: 30_000,
+      infrastructureTimeoutMs: 30_000,
+    });
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      await manager.start();
+      await subscription.whenIdle();
+      expect(subscription.counts.processed).toBe(2_000);
+      // One watchdog timer per limit, plus the poll sleep once caught up: never one per call.
+      expect(setTimeoutSpy.mock.calls.length).toBeLessThanOrEqual(5);
+    } finally {
+      setTimeoutSpy.mockRestore();
+    }
   });
 });

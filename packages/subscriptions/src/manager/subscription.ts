@@ -123,6 +123,17 @@ interface GuardCallbacks {
   readonly rejected: (error: unknown) => void;
 }
 
+/**
+ * The bounded infrastructure operation in flight (see `Subscription.bound`): what it is, its
+ * watchdog call number and the reject function of the promise the loop awaits. Compared by
+ * identity, so an abandoned operation settling late finds itself stale and touches nothing.
+ */
+interface InfraOperation {
+  readonly what: string;
+  readonly reject: (error: unknown) => void;
+  callId: number;
+}
+
 /** `processEvent` results below 0; a result ≥ 0 is "defer: retry in a new transaction at this attempt". */
 const SETTLED = -1;
 const UNSETTLED = -2;
@@ -130,6 +141,8 @@ const UNSETTLED = -2;
 const NO_ERROR: unique symbol = Symbol('no error');
 /** Returned by infrastructure operations when the subscription halted while retrying. */
 const HALTED: unique symbol = Symbol('halted');
+/** Thrown by a transaction or savepoint callback that starts after it was abandoned (never escapes). */
+const ABANDONED: unique symbol = Symbol('abandoned');
 /** Thrown inside a savepoint to roll back a failed DLQ write (never escapes). */
 const DLQ_WRITE_FAILED: unique symbol = Symbol('dlq write failed');
 
@@ -187,6 +200,14 @@ export class Subscription<TTransaction = unknown> {
   private readonly handlerBreaker: CircuitBreaker | undefined;
   private readonly sleeper = new Sleeper();
   private readonly watchdog: HandlerWatchdog | undefined;
+  /** Enforces `infrastructureTimeoutMs` (undefined when disabled). */
+  private readonly infraWatchdog: HandlerWatchdog | undefined;
+  /** The bounded infrastructure operation in flight, if any. */
+  private infraOp: InfraOperation | undefined;
+  /** The last infrastructure `TimeoutError` raised: told apart from other errors by identity. */
+  private infraTimeout: TimeoutError | undefined;
+  /** Numbers the reads, so a read abandoned after a timeout cannot mark a later one as cut. */
+  private readNumber = 0;
   private readonly ctx: MutableLiveContext;
   private readonly countsData: MutableCounts = {
     processed: 0,
@@ -264,6 +285,7 @@ export class Subscription<TTransaction = unknown> {
     if (this.cursor !== undefined) options.fromPosition = this.cursor;
     if (this.config.eventTypes !== undefined) options.eventTypes = this.config.eventTypes;
     this.readCut = false;
+    const read = ++this.readNumber;
     const iterable = this.rt.eventStore.readAll(options);
     if (Array.isArray(iterable)) return iterable as StoredEvent[];
     const batch: StoredEvent[] = [];
@@ -273,7 +295,7 @@ export class Subscription<TTransaction = unknown> {
       // The events before one the store cannot read are good: deliver them. The next read starts
       // at the bad one and meets its error first (then fatal: the subscription stops before it).
       if (batch.length === 0 || !isUnreadableEvent(error)) throw error;
-      this.readCut = true;
+      if (read === this.readNumber) this.readCut = true;
     }
     return batch;
   };
@@ -309,6 +331,19 @@ export class Subscription<TTransaction = unknown> {
     this.abort = new AbortController();
     controller.abort(error);
     reject(error);
+  };
+
+  private readonly onInfraTimeout = (callId: number, elapsedMs: number): void => {
+    const op = this.infraOp;
+    if (op === undefined || op.callId !== callId) return;
+    this.infraOp = undefined;
+    const timeoutMs = this.config.infrastructureTimeoutMs;
+    const error = new TimeoutError(
+      `Infrastructure operation '${op.what}' of subscription '${this.id}' did not finish within ${timeoutMs} ms (${Math.round(elapsedMs)} ms); abandoned`,
+      { timeoutMs, operationName: `${this.id}.${op.what}` },
+    );
+    this.infraTimeout = error;
+    op.reject(error);
   };
 
   /** @internal Created by `SubscriptionManager.subscribe`. */
@@ -351,6 +386,10 @@ export class Subscription<TTransaction = unknown> {
     this.watchdog =
       config.processingTimeoutMs > 0
         ? new HandlerWatchdog(config.processingTimeoutMs, runtime.clock, this.onHandlerTimeout)
+        : undefined;
+    this.infraWatchdog =
+      config.infrastructureTimeoutMs > 0
+        ? new HandlerWatchdog(config.infrastructureTimeoutMs, runtime.clock, this.onInfraTimeout)
         : undefined;
     this.guardCallbacks = this.newGuardCallbacks();
     this.ctx = {
@@ -793,7 +832,7 @@ export class Subscription<TTransaction = unknown> {
       let conflict: CheckpointConflictError | undefined;
       let saved = false;
       try {
-        await uow.runInTransaction(async (unit) => {
+        await this.runTransaction(uow, async (unit) => {
           this.tx = unit;
           this.ctx.transaction = unit.transaction;
           try {
@@ -815,7 +854,9 @@ export class Subscription<TTransaction = unknown> {
               // refusal means another instance moved the checkpoint; throwing rolls back every
               // effect of this transaction.
               const input = this.pendingInput();
-              if (!(await unit.checkpointRepo.savePosition(this.id, input))) {
+              if (
+                !(await this.bound(unit.checkpointRepo.savePosition(this.id, input), 'checkpoint'))
+              ) {
                 conflict = this.conflictOf(input);
                 throw conflict;
               }
@@ -924,13 +965,20 @@ export class Subscription<TTransaction = unknown> {
       const tx = this.tx;
       if (tx !== undefined) {
         this.prepareContext(stored, attempt);
-        await tx.savepoint(() => this.callHandler(stored.event, this.ctx));
+        await this.boundSavepoint(
+          tx,
+          'savepoint',
+          () => this.callHandler(stored.event, this.ctx),
+          true,
+        );
       } else {
         const pending = this.startCall(stored, attempt);
         if (pending !== undefined) await pending;
       }
       return NO_ERROR;
     } catch (error) {
+      // An infrastructure timeout (the savepoint) is not the handler's failure: it ends the transaction.
+      if (this.isInfraTimeout(error)) throw error;
       return error;
     }
   }
@@ -1018,7 +1066,15 @@ export class Subscription<TTransaction = unknown> {
     const eventId = stored.event.eventId;
     this.countsData.failures++;
     this.recordError('handler', error, eventId);
-    const info = await this.handleError(stored, error, attempt);
+    let info: ErrorInfo;
+    try {
+      info = await this.handleError(stored, error, attempt);
+    } catch (thrown) {
+      if (this.tx !== undefined || !this.isInfraTimeout(thrown)) throw thrown;
+      // The DLQ write outside a transaction hung and was abandoned: its outcome is unknown. Like a
+      // failed write: infrastructure backoff, and the event runs again (the checkpoint stays before it).
+      return this.dlqWriteFailed(eventId, thrown, attempt);
+    }
     switch (info.action) {
       case 'retry':
         this.countsData.retries++;
@@ -1074,7 +1130,15 @@ export class Subscription<TTransaction = unknown> {
     }
     // The DLQ write failed: the event's fate is still open. Treat it as an infrastructure
     // failure (breaker + backoff) and run the event again; the checkpoint stays before it.
-    const dlqError = info.dlqError;
+    return this.dlqWriteFailed(eventId, info.dlqError, attempt);
+  }
+
+  /** A DLQ write of the failure path failed (or timed out): backoff, then the same attempt again. */
+  private async dlqWriteFailed(
+    eventId: string,
+    dlqError: unknown,
+    attempt: number,
+  ): Promise<number> {
     this.recordError('dlq', dlqError, eventId);
     await recordFailure(this.infraBreaker, dlqError);
     this.retryDelay = Math.max(this.nextInfraDelay(), this.infraBreaker.retryAfterMs);
@@ -1094,22 +1158,31 @@ export class Subscription<TTransaction = unknown> {
   ): Promise<ErrorInfo> {
     const tx = this.tx;
     if (tx === undefined) {
-      return this.errorHandler.handleError({ error, storedEvent: stored, retryCount });
+      // Writes the DLQ (through the manager's repository) when the action is `dlq`.
+      return this.bound(
+        this.errorHandler.handleError({ error, storedEvent: stored, retryCount }),
+        'dlq',
+      );
     }
     let info: ErrorInfo | undefined;
     try {
-      await tx.savepoint(async () => {
-        info = await this.errorHandler.handleError({
-          error,
-          storedEvent: stored,
-          retryCount,
-          dlqRepo: tx.dlqRepo,
-        });
-        // Roll the savepoint back so a failed statement does not poison the transaction.
-        if (info.action === 'dlq' && !info.sentToDlq) throw DLQ_WRITE_FAILED;
-      });
+      await this.boundSavepoint(
+        tx,
+        'dlq',
+        async () => {
+          info = await this.errorHandler.handleError({
+            error,
+            storedEvent: stored,
+            retryCount,
+            dlqRepo: tx.dlqRepo,
+          });
+          // Roll the savepoint back so a failed statement does not poison the transaction.
+          if (info.action === 'dlq' && !info.sentToDlq) throw DLQ_WRITE_FAILED;
+        },
+        false,
+      );
     } catch (thrown) {
-      if (info === undefined) throw thrown;
+      if (info === undefined || this.isInfraTimeout(thrown)) throw thrown;
       if (thrown !== DLQ_WRITE_FAILED) {
         if (info.action !== 'dlq') throw thrown;
         info = { ...info, sentToDlq: false, dlqId: null, dlqError: thrown };
@@ -1147,8 +1220,9 @@ export class Subscription<TTransaction = unknown> {
     const tx = this.tx;
     if (tx !== undefined) {
       try {
-        await tx.savepoint(() => tx.dlqRepo.addFailedEvent(input));
+        await this.boundSavepoint(tx, 'dlq', () => tx.dlqRepo.addFailedEvent(input), false);
       } catch (error) {
+        if (this.isInfraTimeout(error)) throw error; // ends the transaction
         this.recordError('dlq', error, event.eventId);
         await recordFailure(this.infraBreaker, error);
         this.deferDelay = Math.max(this.nextInfraDelay(), this.infraBreaker.retryAfterMs);
@@ -1270,7 +1344,7 @@ export class Subscription<TTransaction = unknown> {
     if (!this.pending || (this.abandoned && !force) || this.rt.unitOfWork !== undefined) return;
     try {
       const input = this.pendingInput();
-      if (await this.rt.checkpointRepo.savePosition(this.id, input)) {
+      if (await this.bound(this.rt.checkpointRepo.savePosition(this.id, input), 'checkpoint')) {
         this.markSaved();
       } else {
         // Another instance moved the checkpoint: the events since our last save are its to save.
@@ -1311,7 +1385,7 @@ export class Subscription<TTransaction = unknown> {
     for (;;) {
       if (this.halted) return HALTED;
       try {
-        const result = await this.infraBreaker.execute(operation);
+        const result = await this.infraBreaker.execute(() => this.bound(operation(), source));
         if (this.infraFailures !== 0) this.infraRecovered();
         return result;
       } catch (error) {
@@ -1334,6 +1408,137 @@ export class Subscription<TTransaction = unknown> {
         if (!(await this.infraBackoff(error, source))) return HALTED;
       }
     }
+  }
+
+  /**
+   * Bounds an infrastructure operation by `infrastructureTimeoutMs`: the returned promise settles
+   * as `operation` does, or rejects with a `TimeoutError` when the infrastructure watchdog reports
+   * it (one timer per subscription, a clock read per operation). The abandoned operation keeps
+   * running: its late result or rejection is caught here and ignored (never an unhandled
+   * rejection), and it no longer counts as the operation in flight.
+   */
+  private bound<T>(operation: Promise<T>, what: string): Promise<T> {
+    const watchdog = this.infraWatchdog;
+    if (watchdog === undefined) return operation;
+    return new Promise<T>((resolve, reject) => {
+      const op: InfraOperation = { what, reject, callId: watchdog.begin() };
+      this.infraOp = op;
+      this.settleInfra(op, () => operation, resolve, reject);
+    });
+  }
+
+  /**
+   * {@link Subscription.bound} for a savepoint of the transaction in flight. A callback that
+   * starts after the savepoint was abandoned does nothing (throws, rolling the savepoint back).
+   * With `pause`, the budget is suspended while `body` runs (a handler call, which has its own
+   * limit) and starts afresh for the release or rollback of the savepoint.
+   */
+  private boundSavepoint<T>(
+    tx: UnitOfWork,
+    what: string,
+    body: () => Promise<T>,
+    pause: boolean,
+  ): Promise<T> {
+    const watchdog = this.infraWatchdog;
+    if (watchdog === undefined) return tx.savepoint(body);
+    let op: InfraOperation | undefined;
+    const run = async (): Promise<T> => {
+      if (op === undefined || this.infraOp !== op) throw ABANDONED;
+      if (!pause) return body();
+      watchdog.end();
+      try {
+        return await body();
+      } finally {
+        if (this.infraOp === op) op.callId = watchdog.begin();
+      }
+    };
+    return new Promise<T>((resolve, reject) => {
+      const current: InfraOperation = { what, reject, callId: watchdog.begin() };
+      op = current;
+      this.infraOp = current;
+      this.settleInfra(current, () => tx.savepoint(run), resolve, reject);
+    });
+  }
+
+  /** Starts a bounded operation and settles its race as it settles (unless it was abandoned). */
+  private settleInfra<T>(
+    op: InfraOperation,
+    start: () => Promise<T>,
+    resolve: (value: T) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    let operation: Promise<T>;
+    try {
+      operation = start();
+    } catch (error) {
+      this.endInfra(op);
+      reject(error);
+      return;
+    }
+    operation.then(
+      (value) => {
+        this.endInfra(op);
+        resolve(value);
+      },
+      (error: unknown) => {
+        this.endInfra(op);
+        reject(error);
+      },
+    );
+  }
+
+  /**
+   * Runs a unit-of-work transaction bounded by `infrastructureTimeoutMs` outside `body` (the
+   * begin, and the commit or rollback); `body` bounds its own operations. A timeout inside `body`
+   * abandons the whole transaction at once (`body` rethrows it, so it can only roll back). A
+   * `body` that starts after the transaction was abandoned throws before touching anything.
+   */
+  private runTransaction(
+    uow: UnitOfWorkProvider,
+    body: (unit: UnitOfWork) => Promise<void>,
+  ): Promise<void> {
+    const watchdog = this.infraWatchdog;
+    if (watchdog === undefined) return uow.runInTransaction(body);
+    return new Promise<void>((resolve, reject) => {
+      const op: InfraOperation = { what: 'transaction', reject, callId: watchdog.begin() };
+      this.infraOp = op;
+      const inTransaction = async (unit: UnitOfWork): Promise<void> => {
+        if (this.infraOp !== op) throw ABANDONED;
+        watchdog.end();
+        this.infraOp = undefined;
+        try {
+          await body(unit);
+        } catch (error) {
+          if (this.isInfraTimeout(error)) {
+            // Do not wait for the rollback on a connection that hangs.
+            reject(error);
+          } else {
+            this.resumeInfra(op);
+          }
+          throw error;
+        }
+        this.resumeInfra(op);
+      };
+      this.settleInfra(op, () => uow.runInTransaction(inTransaction), resolve, reject);
+    });
+  }
+
+  /** The operation continues after a pause: a fresh budget from now. */
+  private resumeInfra(op: InfraOperation): void {
+    this.infraOp = op;
+    op.callId = (this.infraWatchdog as HandlerWatchdog).begin();
+  }
+
+  /** `op` settled: it stops being watched, unless it was abandoned (then it is not ours to end). */
+  private endInfra(op: InfraOperation): void {
+    if (this.infraOp !== op) return;
+    this.infraOp = undefined;
+    (this.infraWatchdog as HandlerWatchdog).end();
+  }
+
+  /** True for the `TimeoutError` of an abandoned infrastructure operation. */
+  private isInfraTimeout(error: unknown): boolean {
+    return error !== undefined && error === this.infraTimeout;
   }
 
   private async infraBackoff(error: unknown, what: string): Promise<boolean> {
@@ -1587,6 +1792,7 @@ export class Subscription<TTransaction = unknown> {
       }
     }
     this.watchdog?.dispose();
+    this.infraWatchdog?.dispose();
     this.stopped = true;
     this.flushWaiters('all');
     this.rt.logger.info('Subscription stopped', {
@@ -1600,6 +1806,7 @@ export class Subscription<TTransaction = unknown> {
     this.loopRunning = false;
     await this.flushFinal();
     this.watchdog?.dispose();
+    this.infraWatchdog?.dispose();
     this.flushWaiters('all');
   }
 

@@ -54,6 +54,8 @@ export class FakeUnitOfWorkProvider implements UnitOfWorkProvider<FakeTransactio
    * what was committed. So two instances on one provider race as they would on a database.
    */
   private readonly rowLocks = new Map<string, Promise<void>>();
+  /** The lock sets of ended transactions: a save still waiting when its transaction ended fails. */
+  private readonly ended = new WeakSet<Map<string, () => void>>();
 
   async runInTransaction<T>(work: (uow: UnitOfWork<FakeTransaction>) => Promise<T>): Promise<T> {
     const ops: Op[] = [];
@@ -72,6 +74,7 @@ export class FakeUnitOfWorkProvider implements UnitOfWorkProvider<FakeTransactio
       }
       await this.apply(ops);
     } finally {
+      this.ended.add(held);
       for (const [id, release] of held) {
         this.rowLocks.delete(id);
         release();
@@ -105,6 +108,9 @@ export class FakeUnitOfWorkProvider implements UnitOfWorkProvider<FakeTransactio
     for (let other = this.rowLocks.get(id); other !== undefined; other = this.rowLocks.get(id)) {
       await other;
     }
+    // An abandoned transaction's save that got the lock after the transaction ended (PostgreSQL
+    // ends the statement with its transaction): it must not hold the row forever.
+    if (this.ended.has(held)) throw new ConnectionError('transaction already ended');
     let release!: () => void;
     this.rowLocks.set(
       id,
