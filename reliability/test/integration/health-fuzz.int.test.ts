@@ -53,7 +53,7 @@ describe('J3: horizon stall', () => {
       lost: 0,
       duplicated: 0,
       skipped: 0,
-      notes: `PostgresEventStore.getHorizonStatus(500): stalled, age ${stalled.oldestTransactionAgeMs} ms, ${stalled.heldBackEvents} held back; the subscription health does not show it (see B5)`,
+      notes: `PostgresEventStore.getHorizonStatus(500): stalled, age ${stalled.oldestTransactionAgeMs} ms, ${stalled.heldBackEvents} held back (the subscription's own health reports the same stall: B5)`,
     });
     await stack.close();
   });
