@@ -190,6 +190,17 @@ export function resolveSubscriptionConfig(
       subscriptionName: typeof id === 'string' ? id : undefined,
     });
   };
+  /** A time limit in ms where 0 turns the limit off. */
+  const disablableLimit = (field: string, value: unknown): number => {
+    if (!isFiniteNumber(value) || value < 0 || value > MAX_TIMER_MS) {
+      fail(
+        field,
+        `must be a finite number >= 0 and <= ${MAX_TIMER_MS} (0 disables the limit)`,
+        value,
+      );
+    }
+    return value as number;
+  };
   if (typeof id !== 'string' || id.trim() === '') fail('id', 'must be a non-empty string', id);
 
   const startFrom = c.startFrom ?? 'checkpoint';
@@ -231,30 +242,14 @@ export function resolveSubscriptionConfig(
       checkpointIntervalMs,
     );
   }
-  const processingTimeoutMs = c.processingTimeoutMs ?? DEFAULT_PROCESSING_TIMEOUT_MS;
-  if (
-    !isFiniteNumber(processingTimeoutMs) ||
-    processingTimeoutMs < 0 ||
-    processingTimeoutMs > MAX_TIMER_MS
-  ) {
-    fail(
-      'processingTimeoutMs',
-      `must be a finite number >= 0 and <= ${MAX_TIMER_MS} (0 disables the limit)`,
-      processingTimeoutMs,
-    );
-  }
-  const infrastructureTimeoutMs = c.infrastructureTimeoutMs ?? DEFAULT_INFRASTRUCTURE_TIMEOUT_MS;
-  if (
-    !isFiniteNumber(infrastructureTimeoutMs) ||
-    infrastructureTimeoutMs < 0 ||
-    infrastructureTimeoutMs > MAX_TIMER_MS
-  ) {
-    fail(
-      'infrastructureTimeoutMs',
-      `must be a finite number >= 0 and <= ${MAX_TIMER_MS} (0 disables the limit)`,
-      infrastructureTimeoutMs,
-    );
-  }
+  const processingTimeoutMs = disablableLimit(
+    'processingTimeoutMs',
+    c.processingTimeoutMs ?? DEFAULT_PROCESSING_TIMEOUT_MS,
+  );
+  const infrastructureTimeoutMs = disablableLimit(
+    'infrastructureTimeoutMs',
+    c.infrastructureTimeoutMs ?? DEFAULT_INFRASTRUCTURE_TIMEOUT_MS,
+  );
   const healthTimeoutMs = c.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
   if (!isFiniteNumber(healthTimeoutMs) || healthTimeoutMs <= 0 || healthTimeoutMs > MAX_TIMER_MS) {
     fail('healthTimeoutMs', `must be a finite number > 0 and <= ${MAX_TIMER_MS}`, healthTimeoutMs);
