@@ -107,6 +107,9 @@ describe('InMemoryDLQRepository', () => {
 
   it('pages through a large DLQ in linear time', async () => {
     const repo = new InMemoryDLQRepository();
+    // The baseline is the same machine's time to add the entries (one linear pass), so the bound
+    // holds on a loaded machine too: both slow down alike.
+    const adding = performance.now();
     for (let i = 0; i < 30_000; i++) {
       await repo.addFailedEvent(
         input(`e-${i}`, {
@@ -116,6 +119,7 @@ describe('InMemoryDLQRepository', () => {
         }),
       );
     }
+    const addsMs = performance.now() - adding;
     const started = performance.now();
     let after: DLQEntry | undefined;
     let seen = 0;
@@ -131,9 +135,10 @@ describe('InMemoryDLQRepository', () => {
     }
     expect(seen).toBe(30_000);
     expect((await repo.getBlockedStreams('p')).length).toBe(3_000);
-    // 1 500 pages: a scan-and-sort per page would take many seconds.
-    expect(performance.now() - started).toBeLessThan(3_000);
-  });
+    // 1 500 pages: a scan-and-sort per page costs ~1 500 passes over the 30 000 entries, hundreds
+    // of times the adding pass; an index walk costs about one pass.
+    expect(performance.now() - started).toBeLessThan(Math.max(10 * addsMs, 250));
+  }, 60_000);
 });
 
 interface ModelEntry {

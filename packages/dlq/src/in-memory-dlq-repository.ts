@@ -79,7 +79,7 @@ class IndexFamily {
   remove(record: DLQRecord): void {
     this.all.remove(record);
     const index = this.byProjection.get(record.projectionName);
-    if (index !== undefined && index.remove(record) && index.size === 0) {
+    if (index?.remove(record) && index.size === 0) {
       this.byProjection.delete(record.projectionName);
     }
   }

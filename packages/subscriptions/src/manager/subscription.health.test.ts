@@ -274,10 +274,11 @@ describe('the time limit of health checks (DEF-6)', () => {
     const store = new ReaderStore();
     const { manager, append } = harness(store);
     await append.ticks('a', 2);
-    const subscription = manager.subscribe(recordingProjection('p'), { healthTimeoutMs: 5_000 });
+    const subscription = manager.subscribe(recordingProjection('p'), { healthTimeoutMs: 60_000 });
     const started = Date.now();
     const health = await subscription.health();
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // Far below the limit: the answer did not wait for it (loose enough for a loaded machine).
+    expect(Date.now() - started).toBeLessThan(5_000);
     expect(health).toMatchObject({ status: 'healthy', lag: { events: 2 } });
   });
 });
