@@ -121,6 +121,15 @@ export interface ListDLQEntriesOptions {
   readonly limit?: number | undefined;
 }
 
+/** A blocked stream and the first unresolved entry that blocks it (stream order). */
+export interface BlockedStreamHead {
+  readonly streamId: string;
+  /** The id of the stream's first unresolved entry. */
+  readonly entryId: string;
+  /** Its stream position (null when it was stored without one). */
+  readonly streamPosition: number | null;
+}
+
 /** Aggregate figures over unresolved entries. */
 export interface DLQStats {
   readonly totalFailed: number;
@@ -181,6 +190,12 @@ export interface DLQRepository {
   listEntries(options?: ListDLQEntriesOptions): Promise<DLQEntry[]>;
   /** Streams of a projection that have an unresolved entry (they are blocked for per-stream order). */
   getBlockedStreams(projectionName: string): Promise<string[]>;
+  /**
+   * Optional: each blocked stream of a projection with its first unresolved entry in stream order
+   * (what `listEntries({ projectionName, streamId, limit: 1 })` returns first), in one round trip.
+   * Consumers fall back to `getBlockedStreams` + one `listEntries` per stream without it.
+   */
+  getBlockedStreamHeads?(projectionName: string): Promise<BlockedStreamHead[]>;
   /** Number of unresolved entries of a projection, and the oldest `firstFailedAt` among them. */
   getProjectionDepth(projectionName: string): Promise<{ depth: number; oldest: Date | null }>;
 }

@@ -21,6 +21,7 @@ import {
 } from './dlq-query-options.js';
 import type {
   AddFailedEventInput,
+  BlockedStreamHead,
   DLQEntry,
   DLQRepository,
   DLQStats,
@@ -421,6 +422,25 @@ export class InMemoryDLQRepository implements DLQRepository {
       checkId('getBlockedStreams.projectionName', projectionName),
     );
     return index === undefined ? [] : index.streamIds();
+  }
+
+  /**
+   * Each blocked stream of the projection with its first unresolved entry, in stream order.
+   *
+   * @throws {InvalidConfigError} `ES_INVALID_CONFIG` when `projectionName` is not a string.
+   */
+  async getBlockedStreamHeads(projectionName: string): Promise<BlockedStreamHead[]> {
+    const index = this.#unresolved.pick(
+      checkId('getBlockedStreamHeads.projectionName', projectionName),
+    );
+    if (index === undefined) return [];
+    const heads: BlockedStreamHead[] = [];
+    for (const streamId of index.streamIds()) {
+      const first = index.iterate(undefined, streamId).next();
+      if (first.done === true) continue;
+      heads.push({ streamId, entryId: first.value.id, streamPosition: first.value.streamPosition });
+    }
+    return heads;
   }
 
   /**

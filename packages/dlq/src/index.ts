@@ -37,6 +37,7 @@ export {
 } from './dlq-query-options.js';
 export type {
   AddFailedEventInput,
+  BlockedStreamHead,
   DLQEntry,
   DLQRepository,
   DLQStats,

@@ -6,6 +6,7 @@
 import { InvalidConfigError, type Position } from '@es/core';
 import {
   type AddFailedEventInput,
+  type BlockedStreamHead,
   DAY_MS,
   type DLQEntry,
   type DLQLimits,
@@ -84,6 +85,7 @@ interface DLQStatements {
   readonly projectionCounts: string;
   readonly deleteResolved: string;
   readonly blockedStreams: string;
+  readonly blockedStreamHeads: string;
   readonly depth: string;
   readonly table: string;
 }
@@ -162,6 +164,12 @@ SELECT count(*)::int8::text AS deleted FROM deleted`,
     blockedStreams: `SELECT DISTINCT stream_id COLLATE "C" AS stream_id FROM ${table}
 WHERE projection_name = $1::text AND status IN ${UNRESOLVED} AND stream_id IS NOT NULL
 ORDER BY 1`,
+    // The first unresolved entry of each blocked stream, in stream order (listEntries' order).
+    blockedStreamHeads: `SELECT DISTINCT ON (stream_id COLLATE "C") stream_id, id::text AS entry_id,
+  stream_position::int8::text AS stream_position
+FROM ${table}
+WHERE projection_name = $1::text AND status IN ${UNRESOLVED} AND stream_id IS NOT NULL
+ORDER BY stream_id COLLATE "C", stream_position NULLS LAST, first_failed_at, id`,
     depth: `SELECT count(*)::int8::text AS depth, ${msOf('min(first_failed_at)')} AS oldest_ms
 FROM ${table} WHERE projection_name = $1::text AND status IN ${UNRESOLVED}`,
   };
@@ -509,6 +517,25 @@ LIMIT ${param(o.limit, 'int8')}`;
     checkString('getBlockedStreams.projectionName', projectionName);
     const rows = await this.run('getBlockedStreams', this.sql.blockedStreams, [projectionName]);
     return rows.map((row) => String(row[0]));
+  }
+
+  /**
+   * Each blocked stream of the projection with its first unresolved entry, in stream order, in
+   * one statement.
+   *
+   * @throws {InvalidConfigError} ES_INVALID_CONFIG when `projectionName` is not a string
+   * @throws {PostgresDLQError} ES_DLQ_POSTGRES when the database fails
+   */
+  async getBlockedStreamHeads(projectionName: string): Promise<BlockedStreamHead[]> {
+    checkString('getBlockedStreamHeads.projectionName', projectionName);
+    const rows = await this.run('getBlockedStreamHeads', this.sql.blockedStreamHeads, [
+      projectionName,
+    ]);
+    return rows.map((row) => ({
+      streamId: String(row[0]),
+      entryId: String(row[1]),
+      streamPosition: row[2] === null ? null : Number(row[2]),
+    }));
   }
 
   /**

@@ -227,6 +227,41 @@ export function describeListing(ctx: () => KitContext, timeout: number): void {
     });
   });
 
+  describe('getBlockedStreamHeads (optional)', () => {
+    it('gives each blocked stream with the entry listEntries puts first', { timeout }, async () => {
+      const { repo } = ctx();
+      if (typeof repo.getBlockedStreamHeads !== 'function') return;
+      await seedStreams(ctx());
+      // A head settled: the next unresolved entry of its stream heads it now.
+      const x1 = await ctx().add({ streamId: 'stream-x', streamPosition: 1 });
+      await ctx().add({ streamId: 'stream-x', streamPosition: 3, status: 'parked' });
+      await ctx().add({ streamId: 'stream-x', streamPosition: 2, status: 'parked' });
+      await repo.markResolved(x1.id, 'x');
+      await ctx()
+        .add({ streamId: 'stream-gone', streamPosition: 1 })
+        .then((e) => repo.markDiscarded(e.id, 'x'));
+      for (const projection of [PROJECTION, 'other-projection', 'nobody']) {
+        const expected = [];
+        for (const streamId of await repo.getBlockedStreams(projection)) {
+          const [first] = await repo.listEntries({
+            projectionName: projection,
+            streamId,
+            limit: 1,
+          });
+          expected.push({
+            streamId,
+            entryId: (first as DLQEntry).id,
+            streamPosition: (first as DLQEntry).streamPosition,
+          });
+        }
+        expect(await repo.getBlockedStreamHeads(projection)).toEqual(expected);
+      }
+      const heads = await repo.getBlockedStreamHeads(PROJECTION);
+      expect(heads.find((h) => h.streamId === 'stream-x')?.streamPosition).toBe(2);
+      expect(heads.some((h) => h.streamId === 'stream-gone')).toBe(false);
+    });
+  });
+
   describe('getProjectionDepth', () => {
     it('counts unresolved entries (parked included) and reports the oldest', {
       timeout,

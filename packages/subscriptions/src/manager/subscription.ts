@@ -755,6 +755,13 @@ export class Subscription<TTransaction = unknown> {
       () =>
         this.withDlq(async (dlq) => {
           const found: [string, BlockedStream][] = [];
+          // One round trip when the repository can (the DLQ may hold thousands of blocked streams).
+          if (typeof dlq.getBlockedStreamHeads === 'function') {
+            for (const head of await dlq.getBlockedStreamHeads(this.id)) {
+              found.push([head.streamId, { head: head.entryId, from: head.streamPosition ?? 0 }]);
+            }
+            return found;
+          }
           for (const stream of await dlq.getBlockedStreams(this.id)) {
             const [first] = await dlq.listEntries({
               projectionName: this.id,
