@@ -6,10 +6,10 @@
  * DLQ queries the same way with a million rows (H3).
  */
 import { encodePosition, PostgresEventStore } from '@es/store-postgres';
-import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { recordFigures } from '../../src/support/figures.js';
 import { connect, freshSchema } from '../../src/support/postgres.js';
+import { recording } from '../../src/support/recording-sql.js';
 
 const url = inject('relDatabaseUrl');
 let admin: ReturnType<typeof connect>;
@@ -20,24 +20,6 @@ beforeAll(() => {
 afterAll(async () => {
   await admin.end({ timeout: 5 });
 });
-
-/** A postgres.js client that records the statements run through `unsafe`. */
-function recording(sql: Sql): { sql: Sql; statements: Map<string, unknown[]> } {
-  const statements = new Map<string, unknown[]>();
-  const proxy = new Proxy(sql, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (property === 'unsafe') {
-        return (text: string, params?: unknown[], options?: unknown) => {
-          statements.set(text, params ?? []);
-          return (target.unsafe as (...a: unknown[]) => unknown)(text, params, options);
-        };
-      }
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { sql: proxy as Sql, statements };
-}
 
 describe('H2 (fast, EXPLAIN): the poll path of a caught-up subscriber uses the index', () => {
   it('readAll from the newest cursor (and its held-back probe) never scans the events table', async () => {

@@ -6,7 +6,6 @@
  */
 import { createManualClock } from '@es/dlq/testing';
 import { PostgresDLQRepository } from '@es/store-postgres';
-import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FaultProxy } from '../../src/faults/fault-proxy.js';
 import { type ChildMessage, SubscriberProcess } from '../../src/faults/subscriber-process.js';
@@ -22,6 +21,7 @@ import {
   loadStored,
   pgStack,
 } from '../../src/support/postgres.js';
+import { recording } from '../../src/support/recording-sql.js';
 import { seededRandom, seedFromEnv, sleep, Writer, waitUntil } from '../../src/support/workload.js';
 
 const url = inject('relDatabaseUrl');
@@ -275,24 +275,6 @@ describe('H2: a large catch-up from zero while live writes continue', () => {
     await stack.close();
   });
 });
-
-/** A postgres.js client that records the statements run through `unsafe` (to EXPLAIN them). */
-function recording(sql: Sql): { sql: Sql; statements: Map<string, unknown[]> } {
-  const statements = new Map<string, unknown[]>();
-  const proxy = new Proxy(sql, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (property === 'unsafe') {
-        return (text: string, params?: unknown[], options?: unknown) => {
-          statements.set(text, params ?? []);
-          return (target.unsafe as (...a: unknown[]) => unknown)(text, params, options);
-        };
-      }
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { sql: proxy as Sql, statements };
-}
 
 describe('H3: a DLQ with many resolved rows and the retention job', () => {
   it('queries stay fast, the purge deletes only old resolved rows, and every DLQ query uses an index', async () => {
